@@ -1,0 +1,55 @@
+import type { Clock } from '../clock';
+import { InvalidTokenError } from '../errors';
+import { checkStringClaim, checkTimes } from '../jwt/claims';
+import type { JsonObject } from '../jwt/decode';
+import type { KeySetCache } from '../jwt/key-set-cache';
+import { checkSignature, decodeRs256 } from '../jwt/verify-jws';
+
+/** A verified Firebase user: the uid and every claim of the ID token. */
+export interface FirebaseUser {
+  uid: string;
+  claims: JsonObject;
+  /** Token expiry, seconds since the epoch. */
+  exp: number;
+}
+
+export interface FirebaseIdTokenVerifierOptions {
+  keys: KeySetCache;
+  projectId: string;
+  skewSeconds: number;
+  clock: Clock;
+}
+
+export const MAX_UID_LENGTH = 128;
+
+export function firebaseIssuer(projectId: string): string {
+  return `https://securetoken.google.com/${projectId}`;
+}
+
+/**
+ * Verifies a Firebase ID token as Firebase documents: RS256 with a kid from the securetoken
+ * x509 certificates, aud the project ID, iss securetoken.google.com/<project>, sub a non-empty
+ * string of at most 128 characters, exp in the future, iat and auth_time not in the future.
+ */
+export class FirebaseIdTokenVerifier {
+  private readonly issuer: string;
+
+  constructor(private readonly options: FirebaseIdTokenVerifierOptions) {
+    this.issuer = firebaseIssuer(options.projectId);
+  }
+
+  async verify(token: unknown): Promise<FirebaseUser> {
+    const decoded = decodeRs256(token);
+    const { payload } = decoded;
+    checkStringClaim(payload, 'aud', [this.options.projectId], 'ERR_CLAIM_AUD');
+    checkStringClaim(payload, 'iss', [this.issuer], 'ERR_CLAIM_ISS');
+    const sub = payload.sub;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_UID_LENGTH) {
+      throw new InvalidTokenError('"sub" claim must be a non-empty string of at most 128 characters', 'ERR_CLAIM_SUB');
+    }
+    const nowSeconds = Math.floor(this.options.clock() / 1000);
+    const { exp } = checkTimes(payload, nowSeconds, this.options.skewSeconds, ['iat', 'auth_time']);
+    await checkSignature(decoded, this.options.keys);
+    return { uid: sub, claims: payload, exp };
+  }
+}

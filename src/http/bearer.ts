@@ -1,0 +1,20 @@
+import { InvalidRequestError, MissingCredentialsError } from '../errors';
+
+/**
+ * The bearer token of an Authorization header (RFC 6750 §2.1; the scheme is case-insensitive).
+ * No header, or another scheme: MissingCredentialsError (401 with a bare challenge).
+ * A Bearer header without exactly one token: InvalidRequestError.
+ */
+export function bearerToken(header: string | string[] | undefined): string {
+  if (header === undefined || header === '') throw new MissingCredentialsError('a Bearer token is required');
+  if (Array.isArray(header)) throw new InvalidRequestError('several Authorization headers');
+  const match = /^\s*(\S+)(?:\s+(.*))?$/.exec(header);
+  if (!match || match[1]?.toLowerCase() !== 'bearer') {
+    throw new MissingCredentialsError('a Bearer token is required');
+  }
+  const token = (match[2] ?? '').trim();
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+    throw new InvalidRequestError('the Authorization header must be "Bearer <token>"');
+  }
+  return token;
+}

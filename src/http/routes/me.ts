@@ -1,0 +1,11 @@
+import { type RequestHandler, Router } from 'express';
+
+/** GET /v1/me: the verified user of the bearer token, with all its claims. */
+export function meRoutes(requireAuth: RequestHandler): Router {
+  const router = Router();
+  router.get('/v1/me', requireAuth, (req, res) => {
+    const user = req.firebaseUser;
+    res.json({ uid: user?.uid, claims: user?.claims });
+  });
+  return router;
+}

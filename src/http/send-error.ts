@@ -1,0 +1,92 @@
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+import { FirebridgeError } from '../errors';
+
+export const DEFAULT_REALM = 'firebridge';
+
+/** What the edge answers for an error: never a stack trace, never a 5xx detail. */
+export interface ErrorReply {
+  status: number;
+  error: string;
+  description: string;
+}
+
+interface HttpParserError {
+  type?: unknown;
+  status?: unknown;
+  expose?: unknown;
+  limit?: unknown;
+}
+
+/** Maps any thrown value to a reply. 5xx descriptions are generic; the detail goes to the log. */
+export function toErrorReply(err: unknown): ErrorReply {
+  if (err instanceof FirebridgeError) {
+    if (err.status >= 500) {
+      return { status: err.status, error: err.oauthError, description: 'the service is temporarily unavailable; retry later' };
+    }
+    return { status: err.status, error: err.oauthError, description: err.message };
+  }
+  const parserError = err as HttpParserError | null;
+  switch (parserError?.type) {
+    case 'entity.too.large':
+      return {
+        status: 413,
+        error: 'invalid_request',
+        description: `request body is larger than ${String(parserError.limit)} bytes`,
+      };
+    case 'entity.parse.failed':
+      return { status: 400, error: 'invalid_request', description: 'request body is not valid JSON' };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, error: 'invalid_request', description: 'unsupported body encoding or charset' };
+    default:
+      break;
+  }
+  if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500 && parserError.expose) {
+    return { status: parserError.status, error: 'invalid_request', description: 'the request could not be read' };
+  }
+  return { status: 500, error: 'server_error', description: 'internal error' };
+}
+
+/** A quoted-string per RFC 7230: no quote, backslash or control characters. */
+function quoted(value: string): string {
+  return `"${value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, ' ')}"`;
+}
+
+/**
+ * The RFC 6750 challenge. With no error (the request carried no credentials) it is just the realm.
+ */
+export function bearerChallenge(realm: string, reply?: ErrorReply): string {
+  const parts = [`realm=${quoted(realm)}`];
+  if (reply && (reply.error === 'invalid_token' || reply.error === 'invalid_request')) {
+    parts.push(`error=${quoted(reply.error)}`, `error_description=${quoted(reply.description)}`);
+  }
+  return `Bearer ${parts.join(', ')}`;
+}
+
+export interface SendErrorOptions {
+  logger: Logger;
+  /** Set on protected routes: adds WWW-Authenticate to 401 (and 400) answers. */
+  realm?: string;
+}
+
+/** Writes the JSON error `{error, error_description}` and logs server-side failures in full. */
+export function sendError(res: Response, err: unknown, options: SendErrorOptions): void {
+  const reply = toErrorReply(err);
+  if (reply.status >= 500) {
+    options.logger.error(
+      { err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) },
+      'request failed',
+    );
+    if (reply.status === 503) res.setHeader('Retry-After', '5');
+  } else {
+    const code = err instanceof FirebridgeError ? err.code : reply.error;
+    options.logger.info({ status: reply.status, code }, 'request refused');
+  }
+  if (options.realm !== undefined && (reply.status === 401 || reply.status === 400)) {
+    const noCredentials = err instanceof FirebridgeError && err.code === 'ERR_NO_CREDENTIALS';
+    res.setHeader('WWW-Authenticate', bearerChallenge(options.realm, noCredentials ? undefined : reply));
+  }
+  if (res.headersSent) return;
+  res.status(reply.status).json({ error: reply.error, error_description: reply.description });
+}

@@ -1,0 +1,44 @@
+/** Library entry: use firebridge's verifier and middleware in your own express app. */
+export { loadConfig, readEnvironment, type Config } from './config';
+export { createApp, type AppDeps } from './http/app';
+export { requireFirebaseAuth, type FirebaseTokenVerifier, type RequireFirebaseAuthOptions } from './http/require-firebase-auth';
+export { FirebaseBearerStrategy } from './http/passport-strategy';
+export { FirebaseIdTokenVerifier, type FirebaseUser } from './auth/firebase-id-token-verifier';
+export { GoogleIdTokenVerifier, type GoogleIdentity } from './auth/google-id-token-verifier';
+export { uidForGoogleSub } from './auth/uid';
+export { KeySetCache } from './jwt/key-set-cache';
+export { HttpKeySetSource, StaticKeySetSource } from './jwt/key-set-source';
+export { startServer } from './server';
+export * from './errors';
+
+import { systemClock } from './clock';
+import { DEFAULT_FIREBASE_CERTS_URL } from './config';
+import { FirebaseIdTokenVerifier } from './auth/firebase-id-token-verifier';
+import { KeySetCache } from './jwt/key-set-cache';
+import { HttpKeySetSource } from './jwt/key-set-source';
+import pino from 'pino';
+
+/**
+ * A Firebase ID token verifier with Google's securetoken certificates and the defaults of the
+ * server, for `requireFirebaseAuth({ verifier: firebaseVerifier({ projectId }) })`.
+ */
+export function firebaseVerifier(options: {
+  projectId: string;
+  certsUrl?: string;
+  skewSeconds?: number;
+  fetchTimeoutMs?: number;
+  cooldownMs?: number;
+}): FirebaseIdTokenVerifier {
+  const logger = pino({ level: 'warn' });
+  const keys = new KeySetCache({
+    source: new HttpKeySetSource(options.certsUrl ?? DEFAULT_FIREBASE_CERTS_URL, {
+      fetch: globalThis.fetch,
+      timeoutMs: options.fetchTimeoutMs ?? 5000,
+    }),
+    logger,
+    clock: systemClock,
+    cooldownMs: options.cooldownMs ?? 10_000,
+    maxStaleMs: 6 * 3_600_000,
+  });
+  return new FirebaseIdTokenVerifier({ keys, projectId: options.projectId, skewSeconds: options.skewSeconds ?? 60, clock: systemClock });
+}

@@ -1,0 +1,53 @@
+import { InvalidTokenError } from '../errors';
+import { decodeBase64Url } from './base64url';
+
+export type JsonObject = Record<string, unknown>;
+
+export interface DecodedJwt {
+  header: JsonObject;
+  payload: JsonObject;
+  /** `base64url(header) + "." + base64url(payload)`, the bytes the signature covers. */
+  signingInput: string;
+  signature: Buffer;
+}
+
+/** Tokens longer than this are refused before any parsing (Google's are ~1 KiB). */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+function parseSegment(segment: string, what: string): JsonObject {
+  const bytes = decodeBase64Url(segment);
+  if (!bytes || bytes.length === 0) throw new InvalidTokenError(`malformed token ${what}`, 'ERR_JWT_MALFORMED');
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new InvalidTokenError(`malformed token ${what}`, 'ERR_JWT_MALFORMED');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidTokenError(`malformed token ${what}`, 'ERR_JWT_MALFORMED');
+  }
+  return value as JsonObject;
+}
+
+/**
+ * Splits a compact JWS into its parts without trusting anything in it. Never throws anything
+ * but InvalidTokenError, whatever the input.
+ */
+export function decodeJwt(token: unknown): DecodedJwt {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new InvalidTokenError('token must be a non-empty string', 'ERR_JWT_MALFORMED');
+  }
+  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token is too long', 'ERR_JWT_MALFORMED');
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (first < 0 || second < 0 || token.indexOf('.', second + 1) !== -1) {
+    throw new InvalidTokenError('token is not a compact JWS (three dot-separated parts)', 'ERR_JWT_MALFORMED');
+  }
+  const header = parseSegment(token.slice(0, first), 'header');
+  const payload = parseSegment(token.slice(first + 1, second), 'payload');
+  const signature = decodeBase64Url(token.slice(second + 1));
+  if (!signature || signature.length === 0) {
+    throw new InvalidTokenError('malformed token signature', 'ERR_JWT_MALFORMED');
+  }
+  return { header, payload, signingInput: token.slice(0, second), signature };
+}

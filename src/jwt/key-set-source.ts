@@ -1,0 +1,84 @@
+import type { KeyObject } from 'node:crypto';
+import { KeySetFormatError, parseKeySet } from './key-set';
+
+export type FetchFn = typeof fetch;
+
+export interface LoadedKeySet {
+  keys: Map<string, KeyObject>;
+  /** Lifetime the publisher announced (Cache-Control max-age less Age), if any. */
+  maxAgeMs?: number;
+}
+
+/** Where a key set comes from. The cache decides when to ask. */
+export interface KeySetSource {
+  /** For logs: where the keys come from (no secrets in it). */
+  readonly name: string;
+  load(): Promise<LoadedKeySet>;
+}
+
+const MAX_KEY_SET_BYTES = 512 * 1024;
+
+export function parseMaxAgeMs(cacheControl: string | null, age: string | null): number | undefined {
+  if (!cacheControl) return undefined;
+  if (/(?:^|,)\s*(?:no-store|no-cache)\b/i.test(cacheControl)) return 0;
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(cacheControl);
+  if (!match) return undefined;
+  const ageSeconds = age && /^\d{1,10}$/.test(age.trim()) ? Number(age.trim()) : 0;
+  return Math.max(0, Number(match[1]) - ageSeconds) * 1000;
+}
+
+export class KeySetFetchError extends Error {
+  readonly code = 'ERR_KEY_SET_FETCH';
+}
+
+/** Fetches a key set over HTTP with a hard timeout covering headers and body. */
+export class HttpKeySetSource implements KeySetSource {
+  constructor(
+    readonly url: string,
+    private readonly options: { fetch: FetchFn; timeoutMs: number },
+  ) {}
+
+  get name(): string {
+    return this.url;
+  }
+
+  async load(): Promise<LoadedKeySet> {
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.options.fetch(this.url, { signal, headers: { accept: 'application/json' } });
+      text = await response.text();
+    } catch (err) {
+      const timedOut = signal.aborted;
+      throw new KeySetFetchError(
+        timedOut ? `timed out after ${this.options.timeoutMs} ms` : `request failed: ${(err as Error).message}`,
+      );
+    }
+    if (!response.ok) throw new KeySetFetchError(`HTTP ${response.status}`);
+    if (text.length > MAX_KEY_SET_BYTES) throw new KeySetFetchError('response too large');
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new KeySetFormatError('response is not JSON');
+    }
+    const { keys } = parseKeySet(doc);
+    return {
+      keys,
+      maxAgeMs: parseMaxAgeMs(response.headers.get('cache-control'), response.headers.get('age')),
+    };
+  }
+}
+
+/** A fixed key set held in memory (local mode, tests). */
+export class StaticKeySetSource implements KeySetSource {
+  constructor(
+    readonly name: string,
+    private readonly keys: ReadonlyMap<string, KeyObject>,
+  ) {}
+
+  async load(): Promise<LoadedKeySet> {
+    return { keys: new Map(this.keys) };
+  }
+}

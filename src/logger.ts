@@ -1,0 +1,20 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './config';
+
+/**
+ * Structured JSON logs. Nothing logs a token, key or code; as a second line of defence the
+ * usual places a secret could sit are redacted.
+ */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'firebridge' },
+      redact: {
+        paths: ['idToken', 'customToken', 'token', 'privateKey', 'private_key', 'authorization', '*.authorization'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}

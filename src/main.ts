@@ -1,0 +1,39 @@
+import { ConfigError, readEnvironment, loadConfig } from './config';
+import { KeyFileError } from './errors';
+import { createLogger } from './logger';
+import { startServer } from './server';
+
+/** Entry point: validate settings once, start, and shut down gracefully on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`firebridge: invalid configuration: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  let running;
+  try {
+    running = await startServer(config, { logger });
+  } catch (err) {
+    const message = err instanceof KeyFileError ? `KEYS_DIR: ${err.message}` : (err as Error).message;
+    logger.fatal({ err: message }, 'cannot start');
+    process.stderr.write(`firebridge: cannot start: ${message}\n`);
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    running.shutdown().then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,77 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { systemClock } from './clock';
+import type { Config } from './config';
+import { createApp } from './http/app';
+import type { FetchFn } from './jwt/key-set-source';
+import { LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from './local/local-routes';
+import { type Dependencies, createDependencies } from './wiring';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  deps: Dependencies;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes. */
+  shutdown(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  fetch?: FetchFn;
+  /** How long in-flight requests may take to finish after shutdown starts. */
+  shutdownGraceMs?: number;
+}
+
+/** Builds the app, warms the key sets (a failure there is logged, not fatal), and listens. */
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const deps = createDependencies(config, { logger, clock: systemClock, fetch: options.fetch ?? globalThis.fetch });
+  if (config.mode === 'local') {
+    logger.warn(
+      {
+        mode: 'local',
+        projectId: config.projectId,
+        clientId: config.googleClientIds[0],
+        stateDir: config.localStateDir,
+        endpoints: [LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH],
+      },
+      'LOCAL MODE: FIREBASE_PROJECT_ID and GOOGLE_CLIENT_IDS are not set, so firebridge emulates Google with ' +
+        'throwaway keys. Tokens it mints are valid only here. Never expose this server; set NODE_ENV=production to forbid local mode.',
+    );
+  }
+  await Promise.all([deps.googleKeys.warm(), deps.firebaseKeys.warm()]).catch((err: unknown) => {
+    logger.warn({ err: (err as Error).message }, 'key sets not fetched at start; will retry on demand');
+  });
+
+  const app = createApp(config, deps);
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info({ url, mode: config.mode, projectId: config.projectId }, 'listening');
+
+  const graceMs = options.shutdownGraceMs ?? 10_000;
+  let closing: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      logger.info({ graceMs }, 'shutting down: no new connections, finishing in-flight requests');
+      const timer = setTimeout(() => {
+        logger.warn('grace period over; closing remaining connections');
+        server.closeAllConnections();
+      }, graceMs);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  return { server, url, deps, shutdown };
+}
