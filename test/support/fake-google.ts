@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { type TestKey, generateTestKey, publicJwk, selfSignedCertificate } from './keys';
+
+export const IDENTITY_TOOLKIT_AUDIENCE =
+  'https://identitytoolkit.googleapis.com/google.identity.identitytoolkit.v1.IdentityToolkit';
+const RESERVED = ['acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'cnf', 'c_hash', 'exp', 'firebase', 'iat', 'iss', 'jti', 'nbf', 'nonce', 'sub'];
+
+export type EndpointMode = 'ok' | 'fail' | 'garbage' | 'hang';
+
+interface KeySetEndpoint {
+  keys: TestKey[];
+  certs: Map<string, string>;
+  mode: EndpointMode;
+  maxAgeSeconds: number | undefined;
+  hits: number;
+}
+
+export interface TestServiceAccount {
+  projectId: string;
+  clientEmail: string;
+  key: TestKey;
+  /** The key file as Google's console downloads it. */
+  json: Record<string, string>;
+}
+
+/**
+ * A fake Google on 127.0.0.1, written independently of the code under test (jose, node-forge):
+ * - GET /oauth2/v3/certs: Google's JWKS, with Cache-Control max-age;
+ * - GET /robot/v1/metadata/x509/securetoken@system.gserviceaccount.com: the x509 map;
+ * - POST /v1/accounts:signInWithCustomToken: verifies a custom token the way Google documents
+ *   (RS256 by the service account's public key, aud, iss = sub = client_email, lifetime ≤ 1 h,
+ *   uid ≤ 128, no reserved claims) and returns a Firebase ID token signed by securetoken.
+ * Each endpoint counts its hits and can fail, return garbage, or hang.
+ */
+export class FakeGoogle {
+  readonly google: KeySetEndpoint;
+  readonly securetoken: KeySetEndpoint;
+  readonly serviceAccounts = new Map<string, Map<string, TestKey>>();
+  signInHits = 0;
+  readonly signInRejections: string[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly projectId: string,
+  ) {
+    const gKey = generateTestKey();
+    const sKey = generateTestKey();
+    this.google = { keys: [gKey], certs: new Map(), mode: 'ok', maxAgeSeconds: 3600, hits: 0 };
+    this.securetoken = { keys: [sKey], certs: new Map([[sKey.kid, selfSignedCertificate(sKey)]]), mode: 'ok', maxAgeSeconds: 3600, hits: 0 };
+  }
+
+  static async start(projectId = 'fb-test-project'): Promise<FakeGoogle> {
+    let fake: FakeGoogle | undefined;
+    const server = createServer((req, res) => {
+      void fake?.handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    fake = new FakeGoogle(server, `http://127.0.0.1:${port}`, projectId);
+    server.on('connection', (socket) => {
+      fake?.sockets.add(socket);
+      socket.on('close', () => fake?.sockets.delete(socket));
+    });
+    return fake;
+  }
+
+  get googleCertsUrl(): string {
+    return `${this.url}/oauth2/v3/certs`;
+  }
+
+  get firebaseCertsUrl(): string {
+    return `${this.url}/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com`;
+  }
+
+  get signInWithCustomTokenUrl(): string {
+    return `${this.url}/v1/accounts:signInWithCustomToken?key=test-api-key`;
+  }
+
+  /** Adds a new Google signing key (kept alongside the old ones unless `replace`). */
+  rotateGoogle(replace = false): TestKey {
+    const key = generateTestKey();
+    this.google.keys = replace ? [key] : [...this.google.keys, key];
+    return key;
+  }
+
+  rotateSecuretoken(replace = false): TestKey {
+    const key = generateTestKey();
+    this.securetoken.keys = replace ? [key] : [...this.securetoken.keys, key];
+    this.securetoken.certs.set(key.kid, selfSignedCertificate(key));
+    return key;
+  }
+
+  /** A service account of a project; its public key is what signInWithCustomToken trusts. */
+  createServiceAccount(projectId = this.projectId, name = 'firebase-adminsdk-abcde'): TestServiceAccount {
+    const key = generateTestKey();
+    const clientEmail = `${name}@${projectId}.iam.gserviceaccount.com`;
+    const keys = this.serviceAccounts.get(clientEmail) ?? new Map<string, TestKey>();
+    keys.set(key.kid, key);
+    this.serviceAccounts.set(clientEmail, keys);
+    return {
+      projectId,
+      clientEmail,
+      key,
+      json: {
+        type: 'service_account',
+        project_id: projectId,
+        private_key_id: key.kid,
+        private_key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+        client_email: clientEmail,
+        client_id: '1234567890',
+        auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+        token_uri: 'https://oauth2.googleapis.com/token',
+      },
+    };
+  }
+
+  /** A Google ID token as Google issues it; override any claim, the key or the header. */
+  async googleIdToken(
+    claims: Record<string, unknown> = {},
+    options: { key?: TestKey; header?: Record<string, unknown> } = {},
+  ): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const key = options.key ?? (this.google.keys[this.google.keys.length - 1] as TestKey);
+    return new SignJWT({
+      iss: 'https://accounts.google.com',
+      azp: 'android-client.apps.googleusercontent.com',
+      aud: 'web-client.apps.googleusercontent.com',
+      sub: '110169484474386276334',
+      email: 'ada@example.com',
+      email_verified: true,
+      name: 'Ada Lovelace',
+      picture: 'https://lh3.googleusercontent.com/a/photo',
+      iat: now,
+      exp: now + 3600,
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...options.header })
+      .sign(key.privateKey);
+  }
+
+  /** A Firebase ID token as securetoken issues it; override any claim, the key or the header. */
+  async firebaseIdToken(
+    claims: Record<string, unknown> = {},
+    options: { key?: TestKey; header?: Record<string, unknown>; projectId?: string } = {},
+  ): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const projectId = options.projectId ?? this.projectId;
+    const key = options.key ?? (this.securetoken.keys[this.securetoken.keys.length - 1] as TestKey);
+    return new SignJWT({
+      iss: `https://securetoken.google.com/${projectId}`,
+      aud: projectId,
+      auth_time: now - 10,
+      user_id: 'google:110169484474386276334',
+      sub: 'google:110169484474386276334',
+      iat: now,
+      exp: now + 3600,
+      firebase: { identities: {}, sign_in_provider: 'custom' },
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...options.header })
+      .sign(key.privateKey);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/oauth2/v3/certs') {
+      this.serveKeySet(res, this.google, () => ({ keys: this.google.keys.map(publicJwk) }));
+    } else if (req.method === 'GET' && path === '/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com') {
+      this.serveKeySet(res, this.securetoken, () =>
+        Object.fromEntries(this.securetoken.keys.map((k) => [k.kid, this.securetoken.certs.get(k.kid)])),
+      );
+    } else if (req.method === 'POST' && path === '/v1/accounts:signInWithCustomToken') {
+      this.signInHits += 1;
+      const body = await readBody(req);
+      try {
+        const parsed = JSON.parse(body) as { token?: unknown };
+        const result = await this.signInWithCustomToken(parsed.token);
+        sendJson(res, 200, result);
+      } catch (err) {
+        this.signInRejections.push((err as Error).message);
+        sendJson(res, 400, { error: { code: 400, message: `INVALID_CUSTOM_TOKEN : ${(err as Error).message}` } });
+      }
+    } else {
+      sendJson(res, 404, { error: 'not found' });
+    }
+  }
+
+  private serveKeySet(res: ServerResponse, endpoint: KeySetEndpoint, body: () => unknown): void {
+    endpoint.hits += 1;
+    switch (endpoint.mode) {
+      case 'hang':
+        return; // never answers; the socket is destroyed on close()
+      case 'fail':
+        sendJson(res, 503, { error: 'backend error' });
+        return;
+      case 'garbage':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ {"kty": "nonsense"');
+        return;
+      default: {
+        const headers: Record<string, string> = {};
+        if (endpoint.maxAgeSeconds !== undefined) {
+          headers['cache-control'] = `public, max-age=${endpoint.maxAgeSeconds}, must-revalidate, no-transform`;
+        }
+        sendJson(res, 200, body(), headers);
+      }
+    }
+  }
+
+  /** Google's documented checks of a custom token, done with jose. */
+  private async signInWithCustomToken(token: unknown): Promise<Record<string, unknown>> {
+    if (typeof token !== 'string') throw new Error('MISSING_CUSTOM_TOKEN');
+    const header = decodeProtectedHeader(token);
+    const unverified = decodeJwt(token);
+    if (header.alg !== 'RS256') throw new Error('alg must be RS256');
+    const email = unverified.iss;
+    const keys = typeof email === 'string' ? this.serviceAccounts.get(email) : undefined;
+    if (!keys) throw new Error('unknown service account');
+    const candidates = header.kid ? [keys.get(header.kid)].filter(Boolean) : [...keys.values()];
+    let payload: Record<string, unknown> | undefined;
+    for (const key of candidates as TestKey[]) {
+      try {
+        ({ payload } = await jwtVerify(token, key.publicKey, {
+          algorithms: ['RS256'],
+          audience: IDENTITY_TOOLKIT_AUDIENCE,
+          issuer: email as string,
+          subject: email as string,
+          requiredClaims: ['iat', 'exp', 'uid'],
+        }));
+        break;
+      } catch {
+        // try the next key of this service account
+      }
+    }
+    if (!payload) throw new Error('signature or claims invalid');
+    const projectId = (email as string).split('@')[1]?.split('.')[0];
+    if (projectId !== this.projectId) throw new Error('CONFIGURATION_NOT_FOUND: service account of another project');
+    const iat = payload.iat as number;
+    const exp = payload.exp as number;
+    if (exp - iat > 3600) throw new Error('lifetime over one hour');
+    const uid = payload.uid;
+    if (typeof uid !== 'string' || uid.length === 0 || uid.length > 128) throw new Error('uid invalid');
+    const claims = (payload.claims ?? {}) as Record<string, unknown>;
+    if (RESERVED.some((name) => name in claims)) throw new Error('reserved claim');
+    if (Buffer.byteLength(JSON.stringify(claims)) >= 1000) throw new Error('claims too large');
+    const idToken = await this.firebaseIdToken({
+      ...claims,
+      sub: uid,
+      user_id: uid,
+      auth_time: Math.floor(Date.now() / 1000),
+    });
+    return {
+      kind: 'identitytoolkit#VerifyCustomTokenResponse',
+      idToken,
+      refreshToken: randomBytes(16).toString('hex'),
+      expiresIn: '3600',
+      isNewUser: false,
+    };
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+}
