@@ -65,8 +65,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
         server.closeAllConnections();
       }, graceMs);
       timer.unref();
+      // Keep-alive connections become idle as their last request finishes: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      sweep.unref();
       server.close(() => {
         clearTimeout(timer);
+        clearInterval(sweep);
         resolve();
       });
       server.closeIdleConnections();

@@ -15,6 +15,8 @@ interface KeySetEndpoint {
   certs: Map<string, string>;
   mode: EndpointMode;
   maxAgeSeconds: number | undefined;
+  /** Answer after this many milliseconds (a slow Google). */
+  delayMs: number;
   hits: number;
 }
 
@@ -50,8 +52,8 @@ export class FakeGoogle {
   ) {
     const gKey = generateTestKey();
     const sKey = generateTestKey();
-    this.google = { keys: [gKey], certs: new Map(), mode: 'ok', maxAgeSeconds: 3600, hits: 0 };
-    this.securetoken = { keys: [sKey], certs: new Map([[sKey.kid, selfSignedCertificate(sKey)]]), mode: 'ok', maxAgeSeconds: 3600, hits: 0 };
+    this.google = { keys: [gKey], certs: new Map(), mode: 'ok', maxAgeSeconds: 3600, delayMs: 0, hits: 0 };
+    this.securetoken = { keys: [sKey], certs: new Map([[sKey.kid, selfSignedCertificate(sKey)]]), mode: 'ok', maxAgeSeconds: 3600, delayMs: 0, hits: 0 };
   }
 
   static async start(projectId = 'fb-test-project'): Promise<FakeGoogle> {
@@ -197,6 +199,14 @@ export class FakeGoogle {
 
   private serveKeySet(res: ServerResponse, endpoint: KeySetEndpoint, body: () => unknown): void {
     endpoint.hits += 1;
+    if (endpoint.delayMs > 0) {
+      setTimeout(() => this.answerKeySet(res, endpoint, body), endpoint.delayMs);
+      return;
+    }
+    this.answerKeySet(res, endpoint, body);
+  }
+
+  private answerKeySet(res: ServerResponse, endpoint: KeySetEndpoint, body: () => unknown): void {
     switch (endpoint.mode) {
       case 'hang':
         return; // never answers; the socket is destroyed on close()
