@@ -37,7 +37,7 @@ export function googleDeveloperClaims(identity: GoogleIdentity): JsonObject {
   }
   const optional: Array<[string, string | undefined]> = [
     ['hd', identity.hd],
-    ['name', identity.name?.slice(0, MAX_NAME_CHARS)],
+    ['name', identity.name === undefined ? undefined : truncateCodePoints(identity.name, MAX_NAME_CHARS)],
     ['picture', identity.picture && identity.picture.length <= MAX_PICTURE_CHARS ? identity.picture : undefined],
   ];
   for (const [name, value] of optional) {
@@ -46,6 +46,12 @@ export function googleDeveloperClaims(identity: GoogleIdentity): JsonObject {
     if (claimsBytes(claims) >= MAX_CLAIMS_BYTES) delete claims[name];
   }
   return claims;
+}
+
+/** Cuts a string to at most `max` characters without splitting a surrogate pair. */
+export function truncateCodePoints(value: string, max: number): string {
+  if (value.length <= max) return value;
+  return Array.from(value).slice(0, max).join('');
 }
 
 export function claimsBytes(claims: JsonObject): number {

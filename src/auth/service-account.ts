@@ -1,4 +1,4 @@
-import { type KeyObject, createPrivateKey } from 'node:crypto';
+import { type KeyObject, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { KeyFileError } from '../errors';
 
 /** A service-account key in Google's JSON format, with the private key imported once. */
@@ -10,6 +10,19 @@ export interface ServiceAccountKey {
   privateKey: KeyObject;
   /** Where it was read from (for logs). */
   file: string;
+}
+
+/**
+ * A PEM can import yet be corrupt (a damaged modulus still parses): every token it signed would
+ * then fail. Sign a probe and verify it with the key's own public half before trusting it.
+ */
+function signsVerifiably(privateKey: KeyObject): boolean {
+  try {
+    const probe = Buffer.from('firebridge key self-test');
+    return verify('sha256', probe, createPublicKey(privateKey), sign('sha256', probe, privateKey));
+  } catch {
+    return false;
+  }
 }
 
 function requiredString(doc: Record<string, unknown>, field: string, file: string): string {
@@ -52,6 +65,9 @@ export function parseServiceAccountKey(text: string, file: string): ServiceAccou
   }
   if (privateKey.asymmetricKeyType !== 'rsa' || (privateKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
     throw new KeyFileError(file, '"private_key" must be an RSA key of at least 2048 bits');
+  }
+  if (!signsVerifiably(privateKey)) {
+    throw new KeyFileError(file, '"private_key" is corrupt: a test signature does not verify with its own public key');
   }
   return { projectId, clientEmail, privateKeyId, privateKey, file };
 }
