@@ -46,6 +46,37 @@ export class InvalidTokenError extends FirebridgeError {
   }
 }
 
+/** 403: the token is valid but the sign-in policy does not admit this account. */
+export class AccessDeniedError extends FirebridgeError {
+  readonly code: string;
+  readonly status = 403;
+  readonly oauthError = 'access_denied';
+  constructor(message: string, code = 'ERR_ACCESS_DENIED') {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** 429: too many requests from one client; retry after `retryAfterSeconds`. */
+export class RateLimitedError extends FirebridgeError {
+  readonly code = 'ERR_RATE_LIMITED';
+  readonly status = 429;
+  readonly oauthError = 'too_many_requests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 503: shared state (Redis) or another dependency the request cannot do without is unavailable. */
+export class DependencyUnavailableError extends FirebridgeError {
+  readonly code = 'ERR_DEPENDENCY_UNAVAILABLE';
+  readonly status = 503;
+  readonly oauthError = 'temporarily_unavailable';
+}
+
 /** 401 without an error code: the request carried no bearer credentials at all (RFC 6750 §3.1). */
 export class MissingCredentialsError extends FirebridgeError {
   readonly code = 'ERR_NO_CREDENTIALS';
@@ -88,5 +119,14 @@ export class KeyFileError extends Error {
   ) {
     super(`${file}: ${message}`);
     this.name = 'KeyFileError';
+  }
+}
+
+/** A `keys` admin command was refused or failed. A one-line reason; never key material. */
+export class KeyAdminError extends Error {
+  readonly code = 'ERR_KEY_ADMIN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyAdminError';
   }
 }

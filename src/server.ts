@@ -43,12 +43,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
   await Promise.all([deps.googleKeys.warm(), deps.firebaseKeys.warm()]).catch((err: unknown) => {
     logger.warn({ err: (err as Error).message }, 'key sets not fetched at start; will retry on demand');
   });
+  // Keyring hot reload (or keyless signing's first access token); stopped on shutdown.
+  await deps.signing?.start();
 
   const app = createApp(config, deps);
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
+  }).catch((err: unknown) => {
+    deps.signing?.stop();
+    throw err;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -59,6 +64,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
+      deps.signing?.stop();
       logger.info({ graceMs }, 'shutting down: no new connections, finishing in-flight requests');
       const timer = setTimeout(() => {
         logger.warn('grace period over; closing remaining connections');
@@ -71,7 +77,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
       server.close(() => {
         clearTimeout(timer);
         clearInterval(sweep);
-        resolve();
+        // Shared state last: in-flight requests may still have needed it.
+        deps.store.close().then(resolve, resolve);
       });
       server.closeIdleConnections();
     });

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
+import { type HardeningSettings, hardeningSettings } from './hardening';
 import { type Env, int, list, oneOf, str, url } from './parse';
+import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
 export { ConfigError };
 
@@ -34,12 +36,18 @@ export interface BaseConfig {
   certsRefetchCooldownMs: number;
   certsMaxStaleSeconds: number;
   maxBodyBytes: number;
+  /** Sign-in policy, replay protection, nonces, rate limits, revocation (src/config/hardening.ts). */
+  hardening: HardeningSettings;
+  /** Most verified Firebase ID tokens kept (src/auth/verified-token-cache.ts); 0 disables the cache. */
+  verifiedTokenCacheMaxEntries: number;
 }
 
-/** A real deployment: Google's key sets, a service-account key from KEYS_DIR. */
-export interface ConfiguredConfig extends BaseConfig {
+/** A real deployment: Google's key sets, a service-account key from KEYS_DIR (or keyless signing). */
+export interface ConfiguredConfig extends BaseConfig, KeyringSettings {
   mode: 'configured';
   keysDir: string;
+  /** ADC and Google API endpoints (keyless signing). */
+  googleApis: GoogleApiConfig;
 }
 
 /** Local mode: an emulated Google, throwaway keys in localStateDir, a demo- project. */
@@ -74,6 +82,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     certsRefetchCooldownMs: int(env, 'CERTS_REFETCH_COOLDOWN_MS', 10_000, 0, 3_600_000),
     certsMaxStaleSeconds: int(env, 'CERTS_MAX_STALE_SECONDS', 21_600, 0, 7 * 86_400),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
+    hardening: hardeningSettings(env),
+    verifiedTokenCacheMaxEntries: int(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, 0, 1_000_000),
   };
 
   if (local) {
@@ -113,7 +123,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     projectId: projectIdRaw,
     googleClientIds: clientIds,
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys'),
+    ...keyringSettings(env, projectIdRaw),
+    googleApis: googleApiSettings(env, cwd),
   };
+}
+
+export type { GoogleApiConfig, KeysAdminConfig };
+
+/** Settings of the `keys` admin script (KEYS_DIR, KEYS_AUDIT_LOG, IAM_API_URL, ADC...). */
+export function loadKeysAdminConfig(env: Env, cwd = process.cwd()): KeysAdminConfig {
+  return keysAdminSettings(env, cwd);
 }
 
 /** process.env over the settings of `.env` in cwd, when that file exists (process.env wins). */

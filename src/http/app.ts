@@ -1,30 +1,45 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import type { GoogleIdTokenVerifier } from '../auth/google-id-token-verifier';
+import type { TokenExchange } from '../auth/exchange';
+import type { NonceService } from '../auth/nonces';
 import type { CustomTokenSigner } from '../auth/signer';
 import type { Config } from '../config';
+import type { SharedStore } from '../store/store';
+import { rateLimit } from './rate-limit';
 import { type FirebaseTokenVerifier, requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
+import { type AdminDeps, adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
+import { nonceRoutes } from './routes/nonce';
 import { tokenRoutes } from './routes/token';
 import { DEFAULT_REALM, sendError } from './send-error';
 
 export interface AppDeps {
   logger: Logger;
-  googleVerifier: Pick<GoogleIdTokenVerifier, 'verify'>;
+  exchange: Pick<TokenExchange, 'exchange'>;
   firebaseVerifier: FirebaseTokenVerifier;
   signer: CustomTokenSigner;
+  nonces: NonceService;
+  /** Shared state: rate-limit counters (and, through exchange/nonces, replay marks and nonces). */
+  store: SharedStore;
+  /** Present when ADMIN_API_TOKEN is set: mounts /v1/admin/*. */
+  admin?: Omit<AdminDeps, 'logger'>;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
 
+export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening'>;
+
 /** A fresh express app: no module-level state, everything comes from config and deps. */
-export function createApp(config: Pick<Config, 'maxBodyBytes'>, deps: AppDeps): Express {
+export function createApp(config: AppConfig, deps: AppDeps): Express {
+  const { hardening } = config;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // req.ip believes X-Forwarded-For only through the proxies TRUST_PROXY names; none by default.
+  app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
   app.use(helmet());
   app.use(requestLogger(deps.logger));
   app.use((_req, res, next) => {
@@ -34,10 +49,13 @@ export function createApp(config: Pick<Config, 'maxBodyBytes'>, deps: AppDeps): 
   });
   app.use(express.json({ limit: config.maxBodyBytes, strict: true }));
 
+  const limit = (name: string, perMinute: number) => rateLimit({ store: deps.store, name, perMinute, logger: deps.logger });
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
   app.use(healthRoutes(deps.signer));
-  app.use(tokenRoutes(deps));
+  app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
+  app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
+  if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 
   app.use((_req: Request, res: Response) => {

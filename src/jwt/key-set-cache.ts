@@ -86,6 +86,14 @@ export class KeySetCache {
     return this.current !== undefined && now < this.current.freshUntil + this.options.maxStaleMs;
   }
 
+  /**
+   * Whether the current set is within its announced lifetime. When it is not, `warm()` refreshes
+   * it exactly as `getKey` would (single flight, cooldown after a failure, stale-if-error).
+   */
+  isFresh(): boolean {
+    return this.current !== undefined && this.options.clock() < this.current.freshUntil;
+  }
+
   /** Whether a kid is in the current set (used to drop cached verifications when a key leaves). */
   hasKid(kid: string): boolean {
     return this.current?.keys.has(kid) ?? false;

@@ -97,6 +97,7 @@ export class LocalGoogle {
       email_verified: request.emailVerified ?? true,
       iat: now,
       exp: now + ID_TOKEN_TTL_SECONDS,
+      jti: randomBytes(16).toString('hex'),
     };
     if (request.name !== undefined) payload.name = request.name;
     if (request.nonce !== undefined) payload.nonce = request.nonce;

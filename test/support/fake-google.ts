@@ -139,6 +139,8 @@ export class FakeGoogle {
       picture: 'https://lh3.googleusercontent.com/a/photo',
       iat: now,
       exp: now + 3600,
+      // Google's ID tokens carry a unique jti: two tokens are never byte-identical.
+      jti: randomBytes(16).toString('hex'),
       ...claims,
     })
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...options.header })

@@ -1,15 +1,11 @@
-import { Router } from 'express';
-import type { Logger } from 'pino';
-import { googleDeveloperClaims } from '../../auth/custom-token';
-import type { GoogleIdTokenVerifier } from '../../auth/google-id-token-verifier';
-import type { CustomTokenSigner } from '../../auth/signer';
-import { uidForGoogleSub } from '../../auth/uid';
+import { type RequestHandler, Router } from 'express';
+import type { TokenExchange } from '../../auth/exchange';
 import { InvalidRequestError } from '../../errors';
 
 export interface TokenRouteDeps {
-  googleVerifier: Pick<GoogleIdTokenVerifier, 'verify'>;
-  signer: CustomTokenSigner;
-  logger: Logger;
+  exchange: Pick<TokenExchange, 'exchange'>;
+  /** Per-IP rate limit of the exchange (RATE_LIMIT_EXCHANGE_PER_MINUTE). */
+  limit: RequestHandler;
 }
 
 /** Reads `{"idToken": "<string>"}` from a JSON body, or says exactly what is wrong. */
@@ -28,13 +24,8 @@ export function readIdToken(body: unknown): string {
 /** POST /v1/token/google: a Google ID token in, a Firebase custom token out. */
 export function tokenRoutes(deps: TokenRouteDeps): Router {
   const router = Router();
-  router.post('/v1/token/google', async (req, res) => {
-    const idToken = readIdToken(req.body);
-    const identity = await deps.googleVerifier.verify(idToken);
-    const uid = uidForGoogleSub(identity.sub);
-    const minted = await deps.signer.mint(uid, googleDeveloperClaims(identity));
-    deps.logger.info({ uid, kid: minted.kid }, 'custom token issued');
-    res.json({ customToken: minted.customToken, uid, expiresIn: minted.expiresIn });
+  router.post('/v1/token/google', deps.limit, async (req, res) => {
+    res.json(await deps.exchange.exchange(readIdToken(req.body)));
   });
   return router;
 }

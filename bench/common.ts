@@ -1,0 +1,139 @@
+/** Helpers shared by the benchmarks: token pools, a time-bounded loop, firebase-admin as the peer, output. */
+import { type KeyObject, randomBytes, sign as cryptoSign } from 'node:crypto';
+import type { Agent } from 'node:https';
+import { type App, cert, deleteApp, initializeApp } from 'firebase-admin/app';
+import type { TestKey } from '../test/support/keys';
+
+export function b64u(value: unknown): string {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}
+
+function signAsync(input: string, key: KeyObject): Promise<string> {
+  return new Promise((resolve, reject) => {
+    cryptoSign('sha256', Buffer.from(input), key, (err, sig) => (err ? reject(err) : resolve(sig.toString('base64url'))));
+  });
+}
+
+/** Firebase ID tokens as securetoken issues them (~1 KB), one per user, signed on the libuv pool. */
+export async function firebaseIdTokens(
+  key: TestKey,
+  projectId: string,
+  count: number,
+  options: { sameUser?: boolean } = {},
+): Promise<string[]> {
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64u({ alg: 'RS256', kid: key.kid, typ: 'JWT' });
+  const out: string[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const uid = options.sameUser ? 'google:110169484474386276334' : `google:${(110169484474386276334n + BigInt(i)).toString()}`;
+      const payload = b64u({
+        name: 'Ada Lovelace',
+        picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
+        google_sub: uid.slice(7),
+        email: `user${i}@example.com`,
+        email_verified: true,
+        iss: `https://securetoken.google.com/${projectId}`,
+        aud: projectId,
+        auth_time: now - 60 - (i % 600),
+        user_id: uid,
+        sub: uid,
+        iat: now - (i % 600),
+        exp: now - (i % 600) + 3600,
+        firebase: { identities: {}, sign_in_provider: 'custom' },
+        // Makes every token distinct even for one user (a new ID token per session/refresh).
+        session: randomBytes(6).toString('base64url'),
+      });
+      out[i] = `${header}.${payload}.${await signAsync(`${header}.${payload}`, key.privateKey)}`;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return out;
+}
+
+export interface Rate {
+  ops: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/** Calls `fn` sequentially (awaiting each) for about `ms`, after a short warm-up. */
+export async function rate(fn: (i: number) => unknown, ms: number, warmupMs = Math.min(300, ms / 3)): Promise<Rate> {
+  const run = async (budget: number): Promise<Rate> => {
+    const start = process.hrtime.bigint();
+    const deadline = start + BigInt(Math.round(budget * 1e6));
+    let ops = 0;
+    for (;;) {
+      for (let j = 0; j < 32; j += 1) {
+        const r = fn(ops);
+        if (r instanceof Promise) await r;
+        ops += 1;
+      }
+      if (process.hrtime.bigint() >= deadline) break;
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return { ops, seconds, perSecond: ops / seconds };
+  };
+  await run(warmupMs);
+  return run(ms);
+}
+
+/** Runs `concurrency` loops of `fn` at once for about `ms` (for work that leaves the event loop). */
+export async function concurrentRate(fn: (i: number) => Promise<unknown>, ms: number, concurrency: number): Promise<Rate> {
+  const run = async (budget: number): Promise<Rate> => {
+    const start = Date.now();
+    let ops = 0;
+    const loop = async () => {
+      while (Date.now() - start < budget) {
+        await fn(ops);
+        ops += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+    const seconds = (Date.now() - start) / 1000;
+    return { ops, seconds, perSecond: ops / seconds };
+  };
+  await run(Math.min(300, ms / 3));
+  return run(ms);
+}
+
+/** firebase-admin, the peer: its cert fetch goes through `httpAgent` to the loopback fake. */
+export function adminApp(serviceAccountJson: Record<string, string>, projectId: string, httpAgent: Agent, name: string): App {
+  return initializeApp(
+    {
+      credential: cert({
+        projectId: serviceAccountJson.project_id,
+        clientEmail: serviceAccountJson.client_email,
+        privateKey: serviceAccountJson.private_key,
+      }),
+      projectId,
+      httpAgent,
+    },
+    name,
+  );
+}
+
+export { deleteApp };
+
+export function fmt(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}
+
+export interface Row {
+  case: string;
+  figure: string;
+  peer: string;
+  ratio: number;
+  target?: string;
+  pass?: boolean;
+}
+
+export function printRows(title: string, rows: Row[]): void {
+  process.stdout.write(`\n## ${title}\n\n| case | figure | peer (same run) | ratio | target |\n| --- | --- | --- | --- | --- |\n`);
+  for (const r of rows) {
+    const verdict = r.target ? `${r.target} ${r.pass ? 'MET' : 'MISSED'}` : '(informative)';
+    process.stdout.write(`| ${r.case} | ${r.figure} | ${r.peer} | ${r.ratio.toFixed(2)}× | ${verdict} |\n`);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The server under the HTTP benchmark, in its own process: the real app from src/ (createDependencies
+ * + createApp, as src/server.ts builds it) plus three bench-only routes on the same express app, so
+ * peers are measured with the same middleware in the same process:
+ *   GET  /bench/unguarded       the same JSON body /v1/me returns for BENCH_BODY_TOKEN, no auth;
+ *   GET  /bench/admin           guarded by firebase-admin verifyIdToken (the usual hand-rolled route);
+ *   POST /bench/admin-exchange  /v1/token/google with firebase-admin createCustomToken as the signer.
+ * firebase-admin reaches the fake Google through the loopback TLS relay (BENCH_TLS_PORT, BENCH_TLS_CA).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Router } from 'express';
+import { getAuth } from 'firebase-admin/auth';
+import { googleDeveloperClaims } from '../src/auth/custom-token';
+import { uidForGoogleSub } from '../src/auth/uid';
+import { systemClock } from '../src/clock';
+import { type ConfiguredConfig, loadConfig, readEnvironment } from '../src/config';
+import { bearerToken } from '../src/http/bearer';
+import { createApp } from '../src/http/app';
+import { readIdToken } from '../src/http/routes/token';
+import { sendError } from '../src/http/send-error';
+import { createLogger } from '../src/logger';
+import { createDependencies } from '../src/wiring';
+import { adminApp } from './common';
+import { LoopbackGoogleAgent } from './google-tls';
+
+async function main(): Promise<void> {
+  const env = readEnvironment();
+  const config = loadConfig(env) as ConfiguredConfig;
+  const logger = createLogger(config.logLevel);
+  const deps = createDependencies(config, { logger, clock: systemClock, fetch: globalThis.fetch });
+  await Promise.all([deps.googleKeys.warm(), deps.firebaseKeys.warm()]);
+
+  const bodyToken = env.BENCH_BODY_TOKEN ?? '';
+  const payload = JSON.parse(Buffer.from(bodyToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  const unguardedBody = { uid: payload.sub, claims: payload };
+
+  const router = Router();
+  router.get('/bench/unguarded', (_req, res) => {
+    res.json(unguardedBody);
+  });
+  if (env.BENCH_TLS_PORT && env.BENCH_TLS_CA) {
+    const keyFile = readdirSync(config.keysDir).find((name) => name.endsWith('.json')) as string;
+    const json = JSON.parse(readFileSync(path.join(config.keysDir, keyFile), 'utf8')) as Record<string, string>;
+    const agent = new LoopbackGoogleAgent(Number(env.BENCH_TLS_PORT), env.BENCH_TLS_CA);
+    const admin = getAuth(adminApp(json, config.projectId, agent, 'bench-server'));
+    router.get('/bench/admin', async (req, res) => {
+      try {
+        const decoded = await admin.verifyIdToken(bearerToken(req.headers.authorization));
+        res.json({ uid: decoded.uid, claims: decoded });
+      } catch {
+        res.status(401).json({ error: 'invalid_token', error_description: 'refused' });
+      }
+    });
+    router.post('/bench/admin-exchange', async (req, res) => {
+      try {
+        const identity = await deps.googleVerifier.verify(readIdToken(req.body));
+        const uid = uidForGoogleSub(identity.sub);
+        const customToken = await admin.createCustomToken(uid, googleDeveloperClaims(identity));
+        res.json({ customToken, uid, expiresIn: 3600 });
+      } catch (err) {
+        sendError(res, err, { logger });
+      }
+    });
+  }
+  deps.extraRoutes = router;
+  const app = createApp(config, deps);
+  const server = app.listen(config.port, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, readyMs: Math.round(performance.now()), msg: 'listening' })}\n`);
+  process.once('SIGTERM', () => {
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import { googleDeveloperClaims } from './custom-token';
+import type { GoogleIdTokenVerifier } from './google-id-token-verifier';
+import type { NonceService } from './nonces';
+import type { ReplayGuard } from './replay-guard';
+import type { SignInPolicy } from './sign-in-policy';
+import type { CustomTokenSigner } from './signer';
+import { uidForGoogleSub } from './uid';
+
+export interface ExchangeResult {
+  customToken: string;
+  uid: string;
+  expiresIn: number;
+}
+
+export interface ExchangeDeps {
+  googleVerifier: Pick<GoogleIdTokenVerifier, 'verify'>;
+  signer: CustomTokenSigner;
+  logger: Logger;
+  clock: Clock;
+  policy?: SignInPolicy;
+  /** Set when REQUIRE_NONCE is on. */
+  nonces?: NonceService;
+  /** Set when REPLAY_PROTECTION is on. */
+  replay?: ReplayGuard;
+}
+
+/**
+ * Google ID token in, Firebase custom token out, in this order: verify the token, apply the
+ * sign-in policy, consume the nonce, mark the token used, mint. Cheap refusals come first, and
+ * single-use state is spent only on tokens that would otherwise succeed.
+ */
+export class TokenExchange {
+  constructor(private readonly deps: ExchangeDeps) {}
+
+  async exchange(idToken: string): Promise<ExchangeResult> {
+    const { deps } = this;
+    const identity = await deps.googleVerifier.verify(idToken);
+    deps.policy?.check(identity, Math.floor(deps.clock() / 1000));
+    if (deps.nonces) await deps.nonces.consume(identity.nonce);
+    if (deps.replay) await deps.replay.claim(idToken, identity.exp);
+    const uid = uidForGoogleSub(identity.sub);
+    let minted;
+    try {
+      minted = await deps.signer.mint(uid, googleDeveloperClaims(identity));
+    } catch (err) {
+      // Our failure, not the user's: let the same token be tried again.
+      await deps.replay?.release(idToken);
+      throw err;
+    }
+    deps.logger.info({ uid, kid: minted.kid }, 'custom token issued');
+    return { customToken: minted.customToken, uid, expiresIn: minted.expiresIn };
+  }
+}

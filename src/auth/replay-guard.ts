@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock';
+import { DependencyUnavailableError, InvalidTokenError } from '../errors';
+import type { SharedStore } from '../store/store';
+
+function replayKey(token: string): string {
+  return `replay:${createHash('sha256').update(token).digest('base64url')}`;
+}
+
+/**
+ * Each Google ID token exchanges once: the first exchange marks the token's hash in the shared
+ * store until the token expires; a second exchange is refused. When the store cannot answer,
+ * the exchange is refused with 503: replay protection is never silently skipped.
+ */
+export class ReplayGuard {
+  constructor(
+    private readonly store: SharedStore,
+    private readonly clock: Clock,
+    private readonly skewSeconds: number,
+  ) {}
+
+  async claim(token: string, expSeconds: number): Promise<void> {
+    const ttlMs = Math.max(1000, (expSeconds + this.skewSeconds) * 1000 - this.clock());
+    let first: boolean;
+    try {
+      first = await this.store.putIfAbsent(replayKey(token), ttlMs);
+    } catch (err) {
+      throw new DependencyUnavailableError(`replay cache unavailable: ${(err as Error).message}`);
+    }
+    if (!first) {
+      throw new InvalidTokenError('this Google ID token was already exchanged; sign in again for a new one', 'ERR_TOKEN_REPLAYED');
+    }
+  }
+
+  /** Undoes a claim when the exchange failed on our side, so the user can retry with the same token. */
+  async release(token: string): Promise<void> {
+    await this.store.take(replayKey(token)).catch(() => undefined);
+  }
+}

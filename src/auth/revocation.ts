@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import { DependencyUnavailableError, InvalidTokenError } from '../errors';
+import type { FirebaseTokenVerifier } from '../http/require-firebase-auth';
+import type { FirebaseUser } from './firebase-id-token-verifier';
+import type { AccountState, IdentityToolkitClient } from './identity-toolkit-client';
+
+export interface RevocationCheckerOptions {
+  client: Pick<IdentityToolkitClient, 'lookup'>;
+  clock: Clock;
+  logger: Logger;
+  /** How long one lookup answers for a user (REVOCATION_CACHE_SECONDS). */
+  cacheSeconds: number;
+  /** Most users whose state is cached at once. */
+  maxEntries?: number;
+}
+
+/**
+ * CHECK_REVOKED: a verified Firebase ID token is refused when its user is disabled or deleted, or
+ * its auth_time is before the user's validSince (sessions revoked). Each user's state is looked
+ * up once per REVOCATION_CACHE_SECONDS, shared by concurrent requests. When Identity Toolkit
+ * cannot answer, the request is refused with 503: a revocation check that is on is never skipped.
+ */
+export class RevocationChecker {
+  private readonly cache = new Map<string, { state: AccountState; until: number }>();
+  private readonly inFlight = new Map<string, Promise<AccountState>>();
+  private readonly maxEntries: number;
+
+  constructor(private readonly options: RevocationCheckerOptions) {
+    this.maxEntries = options.maxEntries ?? 100_000;
+  }
+
+  async check(user: FirebaseUser): Promise<void> {
+    const state = await this.stateOf(user.uid);
+    if (!state.exists) throw new InvalidTokenError('the user no longer exists', 'ERR_USER_NOT_FOUND');
+    if (state.disabled) throw new InvalidTokenError('the user is disabled', 'ERR_USER_DISABLED');
+    const authTime = user.claims.auth_time;
+    if (state.validSince !== undefined && typeof authTime === 'number' && authTime < state.validSince) {
+      throw new InvalidTokenError('the token has been revoked', 'ERR_TOKEN_REVOKED');
+    }
+  }
+
+  /** Forgets a user's cached state (after revoking their sessions here). */
+  invalidate(uid: string): void {
+    this.cache.delete(uid);
+  }
+
+  private async stateOf(uid: string): Promise<AccountState> {
+    const now = this.options.clock();
+    const cached = this.cache.get(uid);
+    if (cached && now < cached.until) return cached.state;
+    let pending = this.inFlight.get(uid);
+    if (!pending) {
+      pending = this.options.client.lookup(uid).finally(() => this.inFlight.delete(uid));
+      this.inFlight.set(uid, pending);
+    }
+    let state: AccountState;
+    try {
+      state = await pending;
+    } catch (err) {
+      this.options.logger.error({ uid, err: (err as Error).message }, 'revocation lookup failed');
+      throw new DependencyUnavailableError('revocation check unavailable');
+    }
+    if (this.options.cacheSeconds > 0) {
+      if (this.cache.size >= this.maxEntries) {
+        const oldest = this.cache.keys().next();
+        if (!oldest.done) this.cache.delete(oldest.value);
+      }
+      this.cache.delete(uid);
+      this.cache.set(uid, { state, until: this.options.clock() + this.options.cacheSeconds * 1000 });
+    }
+    return state;
+  }
+}
+
+/** A verifier that runs the revocation check after the inner one (including any cache of verified tokens). */
+export class RevocationCheckingVerifier implements FirebaseTokenVerifier {
+  constructor(
+    private readonly inner: FirebaseTokenVerifier,
+    private readonly checker: RevocationChecker,
+  ) {}
+
+  async verify(token: string): Promise<FirebaseUser> {
+    const user = await this.inner.verify(token);
+    await this.checker.check(user);
+    return user;
+  }
+}

@@ -1,0 +1,157 @@
+import type { Clock } from '../clock';
+import type { FirebaseTokenVerifier } from '../http/require-firebase-auth';
+import type { KeySetCache } from '../jwt/key-set-cache';
+import type { FirebaseUser } from './firebase-id-token-verifier';
+
+/**
+ * A check that must run on every request, whether or not the token's verification came from the
+ * cache (e.g. a future CHECK_REVOKED: "was this session revoked after the token's auth_time?").
+ * It receives the verified user and throws (InvalidTokenError, KeysUnavailableError...) to refuse.
+ */
+export type AfterVerifyCheck = (user: FirebaseUser) => Promise<void> | void;
+
+export interface VerifiedTokenCacheOptions {
+  /** The real verifier; every token not (or no longer) in the cache goes through it. */
+  inner: FirebaseTokenVerifier;
+  /** The key set the inner verifier uses: an entry is served only while its kid is still in it. */
+  keys: Pick<KeySetCache, 'hasKid' | 'isFresh' | 'warm'>;
+  clock: Clock;
+  /** The same leeway the inner verifier applies to exp (CLOCK_SKEW_SECONDS). */
+  skewSeconds: number;
+  /** Most entries held (VERIFIED_TOKEN_CACHE_MAX_ENTRIES); the least recently used goes first. 0 disables. */
+  maxEntries: number;
+  /** Runs after every verification, cached or not, in the order given; never skipped by a hit. */
+  afterVerify?: readonly AfterVerifyCheck[];
+}
+
+interface Entry {
+  user: FirebaseUser;
+  kid: string;
+  exp: number;
+}
+
+export interface VerifiedTokenCacheStats {
+  entries: number;
+  hits: number;
+  misses: number;
+}
+
+/**
+ * Approximate heap cost of one entry with a typical Firebase ID token (~1 KB compact JWS, ~15
+ * claims): the token string (the key), the claims object, the entry and the Map slot. Measured
+ * with `node --expose-gc` (bench/cache-memory.ts); see BENCHMARKS.md.
+ */
+export const APPROX_BYTES_PER_ENTRY = 3_500;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** The `kid` of a token the inner verifier has already accepted (so its header is well-formed). */
+function kidOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as {
+      kid?: unknown;
+    };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A bounded cache of verified Firebase ID tokens, wrapping the real verifier. A client sends the
+ * same ID token for up to an hour, so after the first request each later one costs a Map lookup
+ * instead of an RSA verification and a JSON parse.
+ *
+ * What makes serving from it as strict as verifying again:
+ * - the key is the whole token string: a token differing in any byte (another signature, a
+ *   tampered payload, the same claims signed again) is a different entry and is fully verified;
+ * - only successful verifications are stored; refusals are never cached;
+ * - on every hit, `exp` is checked again against the injected clock with the same leeway as the
+ *   verifier (`exp + skew <= now` is expired), so an entry never outlives its token;
+ * - on every hit, the token's `kid` must still be in the key set; when the key set's lifetime has
+ *   passed it is first refreshed exactly as the verifier would (single flight, stale-if-error,
+ *   503 when no usable keys remain), so a key Google withdraws stops serving at the next refresh;
+ * - `afterVerify` checks (a revocation check, when one exists) run on every call, after the cache,
+ *   whether the verification was cached or not: a hit never skips them;
+ * - the user handed out is deep-frozen, since several requests share it.
+ *
+ * Memory: at most `maxEntries` entries (least recently used evicted first), about
+ * APPROX_BYTES_PER_ENTRY each (≈35 MB for the default 10,000). Concurrent first requests with the
+ * same token share one verification.
+ */
+export class VerifiedTokenCache implements FirebaseTokenVerifier {
+  private readonly entries = new Map<string, Entry>();
+  private readonly pending = new Map<string, Promise<FirebaseUser>>();
+  private hits = 0;
+  private misses = 0;
+
+  constructor(private readonly options: VerifiedTokenCacheOptions) {
+    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 0) {
+      throw new RangeError('maxEntries must be a whole number ≥ 0');
+    }
+  }
+
+  async verify(token: string): Promise<FirebaseUser> {
+    const user = await this.verifyCached(token);
+    const checks = this.options.afterVerify;
+    if (checks) for (const check of checks) await check(user);
+    return user;
+  }
+
+  stats(): VerifiedTokenCacheStats {
+    return { entries: this.entries.size, hits: this.hits, misses: this.misses };
+  }
+
+  private async verifyCached(token: string): Promise<FirebaseUser> {
+    const { maxEntries } = this.options;
+    if (maxEntries === 0) return this.options.inner.verify(token);
+    const entry = this.entries.get(token);
+    if (entry !== undefined) {
+      const keys = this.options.keys;
+      // Past the key set's lifetime: refresh it as the verifier would (throws when no usable keys).
+      if (!keys.isFresh()) await keys.warm();
+      const nowSeconds = Math.floor(this.options.clock() / 1000);
+      if (entry.exp + this.options.skewSeconds > nowSeconds && keys.hasKid(entry.kid)) {
+        this.hits += 1;
+        // Least recently used order: move to the end.
+        this.entries.delete(token);
+        this.entries.set(token, entry);
+        return entry.user;
+      }
+      // Expired or its key left the set: verify again (which refuses it with the precise reason).
+      this.entries.delete(token);
+    }
+    this.misses += 1;
+    const inFlight = this.pending.get(token);
+    if (inFlight) return inFlight;
+    const verification = this.options.inner.verify(token).then((user) => {
+      this.store(token, user);
+      return user;
+    });
+    this.pending.set(token, verification);
+    try {
+      return await verification;
+    } finally {
+      this.pending.delete(token);
+    }
+  }
+
+  private store(token: string, user: FirebaseUser): void {
+    const kid = kidOf(token);
+    if (kid === undefined) return;
+    deepFreeze(user);
+    this.entries.delete(token);
+    while (this.entries.size >= this.options.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+    this.entries.set(token, { user, kid, exp: user.exp });
+  }
+}

@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { ConfigError } from '../errors';
+import { type Env, int, str, url } from './parse';
+
+/**
+ * Settings of key management: the keyring's hot reload, keyless signing and the Google APIs the
+ * `keys` admin script and the keyless signer call. Parsed from the Env src/config/index.ts reads.
+ */
+
+export const DEFAULT_GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+export const DEFAULT_IAM_API_URL = 'https://iam.googleapis.com';
+export const DEFAULT_IAM_CREDENTIALS_API_URL = 'https://iamcredentials.googleapis.com';
+export const DEFAULT_GCE_METADATA_HOST = 'metadata.google.internal';
+
+/** Where Application Default Credentials come from, and the Google endpoints they are used with. */
+export interface GoogleApiConfig {
+  /** GOOGLE_APPLICATION_CREDENTIALS: a service_account or authorized_user JSON file. */
+  credentialsFile?: string;
+  /** gcloud's well-known ADC file (`gcloud auth application-default login`), used when present. */
+  wellKnownCredentialsFile?: string;
+  /** GOOGLE_TOKEN_URL: OAuth 2.0 token endpoint. */
+  tokenUrl: string;
+  /** GCE_METADATA_HOST: the metadata server (plain http, as on Google Cloud). */
+  metadataHost: string;
+  /** IAM_API_URL: base of the IAM API (service-account keys). */
+  iamApiUrl: string;
+  /** IAM_CREDENTIALS_API_URL: base of the IAM Credentials API (signBlob). */
+  iamCredentialsUrl: string;
+  /** GOOGLE_API_TIMEOUT_MS: timeout of every call to these endpoints. */
+  timeoutMs: number;
+}
+
+/** Settings of the running server's keyring. */
+export interface KeyringSettings {
+  /** KEYS_POLL_INTERVAL_MS: how often KEYS_DIR is re-read (besides fs.watch and SIGHUP); 0 = never. */
+  keysPollIntervalMs: number;
+  /** SERVICE_ACCOUNT_EMAIL: the account keyless signing signs as (when KEYS_DIR holds no key file). */
+  serviceAccountEmail?: string;
+}
+
+const METADATA_HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:]+\](?::\d{1,5})?$/;
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+/** Drops a trailing slash so bases can be joined with "/v1/...". */
+function base(env: Env, name: string, def: string): string {
+  return url(env, name, def).replace(/\/+$/, '');
+}
+
+export function googleApiSettings(env: Env, cwd: string): GoogleApiConfig {
+  const credentials = str(env, 'GOOGLE_APPLICATION_CREDENTIALS');
+  const metadataHost = str(env, 'GCE_METADATA_HOST') ?? DEFAULT_GCE_METADATA_HOST;
+  if (!METADATA_HOST.test(metadataHost)) {
+    throw new ConfigError('GCE_METADATA_HOST', `must be a host name or host:port, got "${metadataHost}"`);
+  }
+  const gcloudDir = str(env, 'CLOUDSDK_CONFIG') ?? (str(env, 'HOME') ? path.join(str(env, 'HOME') as string, '.config', 'gcloud') : undefined);
+  return {
+    credentialsFile: credentials === undefined ? undefined : path.resolve(cwd, credentials),
+    wellKnownCredentialsFile: gcloudDir ? path.join(gcloudDir, 'application_default_credentials.json') : undefined,
+    tokenUrl: url(env, 'GOOGLE_TOKEN_URL', DEFAULT_GOOGLE_TOKEN_URL),
+    metadataHost,
+    iamApiUrl: base(env, 'IAM_API_URL', DEFAULT_IAM_API_URL),
+    iamCredentialsUrl: base(env, 'IAM_CREDENTIALS_API_URL', DEFAULT_IAM_CREDENTIALS_API_URL),
+    timeoutMs: int(env, 'GOOGLE_API_TIMEOUT_MS', 10_000, 100, 120_000),
+  };
+}
+
+/**
+ * The project a service account belongs to, when its email says so (user-managed
+ * <name>@<project>.iam.gserviceaccount.com, App Engine default <project>@appspot.gserviceaccount.com).
+ */
+export function projectOfServiceAccount(email: string): string | undefined {
+  return (
+    /@([^@]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1] ?? /^([^@]+)@appspot\.gserviceaccount\.com$/.exec(email)?.[1]
+  );
+}
+
+export function keyringSettings(env: Env, projectId: string): KeyringSettings {
+  const email = str(env, 'SERVICE_ACCOUNT_EMAIL');
+  if (email !== undefined) {
+    if (!EMAIL.test(email)) throw new ConfigError('SERVICE_ACCOUNT_EMAIL', `"${email}" is not an email address`);
+    const owner = projectOfServiceAccount(email);
+    if (owner !== undefined && owner !== projectId) {
+      throw new ConfigError(
+        'SERVICE_ACCOUNT_EMAIL',
+        `${email} belongs to project "${owner}", not FIREBASE_PROJECT_ID "${projectId}"; custom tokens it signs would be refused by Firebase`,
+      );
+    }
+  }
+  return {
+    keysPollIntervalMs: int(env, 'KEYS_POLL_INTERVAL_MS', 2000, 0, 3_600_000),
+    serviceAccountEmail: email,
+  };
+}
+
+/** Settings of the `keys` admin script. */
+export interface KeysAdminConfig extends GoogleApiConfig {
+  keysDir: string;
+  /** FIREBASE_PROJECT_ID when set: new keys must belong to it. */
+  projectId?: string;
+  /** KEYS_AUDIT_LOG: the audit trail (default KEYS_DIR/audit.log). */
+  auditLog: string;
+  /** SERVICE_ACCOUNT_EMAIL when set: the account `rotate --create` creates a key for. */
+  serviceAccountEmail?: string;
+}
+
+export function keysAdminSettings(env: Env, cwd: string): KeysAdminConfig {
+  const keysDir = path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys');
+  const projectId = str(env, 'FIREBASE_PROJECT_ID');
+  const email = str(env, 'SERVICE_ACCOUNT_EMAIL');
+  if (email !== undefined && !EMAIL.test(email)) {
+    throw new ConfigError('SERVICE_ACCOUNT_EMAIL', `"${email}" is not an email address`);
+  }
+  const audit = str(env, 'KEYS_AUDIT_LOG');
+  return {
+    ...googleApiSettings(env, cwd),
+    keysDir,
+    projectId,
+    auditLog: audit === undefined ? path.join(keysDir, 'audit.log') : path.resolve(cwd, audit),
+    serviceAccountEmail: email,
+  };
+}

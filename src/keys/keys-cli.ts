@@ -1,0 +1,175 @@
+import { existsSync } from 'node:fs';
+import type { Clock } from '../clock';
+import { ConfigError, type KeysAdminConfig, loadKeysAdminConfig } from '../config';
+import type { Env } from '../config/parse';
+import { KeyAdminError, KeyFileError } from '../errors';
+import type { FetchFn } from '../jwt/key-set-source';
+import { AdcError, ApplicationDefaultCredentials } from './adc';
+import {
+  type CommandResult,
+  type KeyAdminDeps,
+  activateKey,
+  formatKeyList,
+  listKeys,
+  retireKey,
+  rotateCreate,
+  rotateFromFile,
+} from './admin-commands';
+import { appendAuditEntry, describeOperator } from './audit-log';
+import { GoogleApiError } from './google-http';
+import { IamClient } from './iam-client';
+
+export const KEYS_USAGE = [
+  'usage: npm run keys -- <command>',
+  '  list                          every key: kid, service account, when added, which one signs',
+  '  rotate --from <file.json>     install a key file and make it the signing key',
+  '  rotate --create               create a key in IAM (your ADC) and make it the signing key',
+  '  retire <kid> [--delete-remote] remove a key that no longer signs (and delete it in IAM)',
+  '  activate <kid>                make an installed key the signing key (roll back)',
+].join('\n');
+
+export interface KeysCliIo {
+  env: Env;
+  cwd: string;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  fetch: FetchFn;
+  clock: Clock;
+}
+
+type Parsed =
+  | { command: 'list' }
+  | { command: 'rotate --from'; file: string }
+  | { command: 'rotate --create' }
+  | { command: 'retire' | 'retire --delete-remote'; kid: string }
+  | { command: 'activate'; kid: string };
+
+class UsageError extends Error {}
+
+export function parseKeysArgs(argv: readonly string[]): Parsed {
+  const [command, ...rest] = argv;
+  const flags = rest.filter((a) => a.startsWith('--'));
+  const positional = rest.filter((a) => !a.startsWith('--'));
+  const only = (allowed: string[]) => {
+    const bad = flags.find((f) => !allowed.includes(f));
+    if (bad) throw new UsageError(`unknown option ${bad} for ${command}`);
+  };
+  switch (command) {
+    case 'list':
+      only([]);
+      if (positional.length > 0) throw new UsageError('list takes no arguments');
+      return { command: 'list' };
+    case 'rotate': {
+      only(['--from', '--create']);
+      if (flags.includes('--create') && !flags.includes('--from') && positional.length === 0) return { command: 'rotate --create' };
+      if (flags.length === 1 && flags[0] === '--from' && rest[0] === '--from' && positional.length === 1) {
+        return { command: 'rotate --from', file: positional[0] as string };
+      }
+      throw new UsageError('rotate needs either --from <file.json> or --create');
+    }
+    case 'retire':
+      only(['--delete-remote']);
+      if (positional.length !== 1) throw new UsageError('retire needs exactly one kid');
+      return { command: flags.includes('--delete-remote') ? 'retire --delete-remote' : 'retire', kid: positional[0] as string };
+    case 'activate':
+      only([]);
+      if (positional.length !== 1) throw new UsageError('activate needs exactly one kid');
+      return { command: 'activate', kid: positional[0] as string };
+    default:
+      throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
+  }
+}
+
+/** A one-line reason that can never carry key material (unknown errors are named, not quoted). */
+function reasonOf(err: unknown): string {
+  const known =
+    err instanceof KeyAdminError || err instanceof KeyFileError || err instanceof GoogleApiError || err instanceof AdcError || err instanceof ConfigError;
+  const errno = (err as NodeJS.ErrnoException).code;
+  const text = known ? (err as Error).message : `unexpected ${(err as Error).name ?? 'error'}${errno ? ` (${errno})` : ''}`;
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** Runs one admin command: output, audit entry, exit code (0 ok, 1 failed or refused, 2 usage, 78 config). */
+export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseKeysArgs(argv);
+  } catch (err) {
+    io.stderr(`keys: ${(err as Error).message}`);
+    io.stderr(KEYS_USAGE);
+    return 2;
+  }
+  let config: KeysAdminConfig;
+  try {
+    config = loadKeysAdminConfig(io.env, io.cwd);
+  } catch (err) {
+    io.stderr(`keys: invalid configuration: ${reasonOf(err)}`);
+    return 78;
+  }
+  let adc: ApplicationDefaultCredentials | undefined;
+  const adcFor = () => (adc ??= new ApplicationDefaultCredentials({ config, fetch: io.fetch, clock: io.clock }));
+  const fileBasedAdc =
+    config.credentialsFile !== undefined || (config.wellKnownCredentialsFile !== undefined && existsSync(config.wellKnownCredentialsFile));
+  // The ADC account is looked up when it costs no network call, or when IAM was used anyway.
+  const operator = async () => describeOperator(adc || fileBasedAdc ? await adcFor().accountEmail() : undefined);
+  const deps: KeyAdminDeps = {
+    config,
+    clock: io.clock,
+    iam: () => new IamClient({ baseUrl: config.iamApiUrl, tokens: adcFor(), fetch: io.fetch, timeoutMs: config.timeoutMs }),
+    operator: await operator(),
+  };
+  const kidOf = 'kid' in parsed ? parsed.kid : undefined;
+  let result: CommandResult;
+  try {
+    switch (parsed.command) {
+      case 'list': {
+        for (const line of formatKeyList(listKeys(deps))) io.stdout(line);
+        result = { message: 'listed' };
+        break;
+      }
+      case 'rotate --from':
+        result = rotateFromFile(deps, parsed.file);
+        break;
+      case 'rotate --create':
+        result = await rotateCreate(deps);
+        break;
+      case 'retire':
+      case 'retire --delete-remote':
+        result = await retireKey(deps, parsed.kid, { deleteRemote: parsed.command === 'retire --delete-remote' });
+        break;
+      case 'activate':
+        result = activateKey(deps, parsed.kid);
+        break;
+    }
+  } catch (err) {
+    const reason = reasonOf(err);
+    io.stderr(`keys: ${parsed.command} failed: ${reason}`);
+    audit(io, config, { command: parsed.command, kid: kidOf, who: await operator(), outcome: 'failed', detail: reason });
+    return 1;
+  }
+  if (parsed.command !== 'list') io.stdout(result.message);
+  return audit(io, config, { command: parsed.command, kid: result.kid ?? kidOf, who: await operator(), outcome: 'ok', detail: result.message })
+    ? 0
+    : 1;
+}
+
+function audit(
+  io: KeysCliIo,
+  config: KeysAdminConfig,
+  entry: { command: string; kid?: string; who: string; outcome: 'ok' | 'failed'; detail: string },
+): boolean {
+  try {
+    appendAuditEntry(config.auditLog, {
+      time: new Date(io.clock()).toISOString(),
+      command: entry.command,
+      ...(entry.kid !== undefined ? { kid: entry.kid } : {}),
+      who: entry.who,
+      outcome: entry.outcome,
+      detail: entry.detail,
+    });
+    return true;
+  } catch (err) {
+    io.stderr(`keys: cannot append to the audit log ${config.auditLog} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return false;
+  }
+}

@@ -1,0 +1,93 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface FakeUser {
+  disabled?: boolean;
+  /** Seconds since the epoch, as Identity Toolkit returns it (a string on the wire). */
+  validSince?: number;
+}
+
+export interface RecordedCall {
+  path: string;
+  authorization?: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A fake Identity Toolkit on 127.0.0.1: accounts:lookup and accounts:update (validSince), as
+ * firebase-admin uses them. Requires a bearer token that `acceptToken` approves (e.g. one the
+ * FakeIam token endpoint issued). Records every call; `failWith` makes calls fail.
+ */
+export class FakeIdentityToolkit {
+  readonly users = new Map<string, FakeUser>();
+  readonly calls: RecordedCall[] = [];
+  failWith: number | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly projectId: string,
+    private readonly acceptToken: (token: string) => boolean,
+  ) {}
+
+  static async start(projectId: string, acceptToken: (token: string) => boolean): Promise<FakeIdentityToolkit> {
+    let fake: FakeIdentityToolkit | undefined;
+    const server = createServer((req, res) => {
+      void fake?.handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    fake = new FakeIdentityToolkit(server, `http://127.0.0.1:${port}`, projectId, acceptToken);
+    server.on('connection', (socket) => {
+      fake?.sockets.add(socket);
+      socket.on('close', () => fake?.sockets.delete(socket));
+    });
+    return fake;
+  }
+
+  callsTo(method: 'lookup' | 'update'): RecordedCall[] {
+    return this.calls.filter((call) => call.path.endsWith(`accounts:${method}`));
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const path = req.url ?? '';
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      // recorded as empty
+    }
+    this.calls.push({ path, authorization: req.headers.authorization, body });
+    const send = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    if (this.failWith) return void send(this.failWith, { error: { code: this.failWith, message: 'BACKEND_ERROR' } });
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer || !this.acceptToken(bearer)) return void send(401, { error: { code: 401, message: 'UNAUTHENTICATED' } });
+    if (req.method === 'POST' && path === `/v1/projects/${this.projectId}/accounts:lookup`) {
+      const ids = Array.isArray(body.localId) ? (body.localId as string[]) : [];
+      const users = ids
+        .filter((id) => this.users.has(id))
+        .map((id) => {
+          const user = this.users.get(id) as FakeUser;
+          return { localId: id, disabled: user.disabled ?? false, validSince: user.validSince === undefined ? undefined : String(user.validSince) };
+        });
+      return void send(200, users.length > 0 ? { kind: 'identitytoolkit#GetAccountInfoResponse', users } : { kind: 'identitytoolkit#GetAccountInfoResponse' });
+    }
+    if (req.method === 'POST' && path === `/v1/projects/${this.projectId}/accounts:update`) {
+      const uid = body.localId as string;
+      const user = this.users.get(uid);
+      if (!user) return void send(400, { error: { code: 400, message: 'USER_NOT_FOUND' } });
+      user.validSince = Number(body.validSince);
+      return void send(200, { localId: uid });
+    }
+    send(404, { error: { code: 404, message: 'not found' } });
+  }
+}
