@@ -51,7 +51,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
 
   const limit = (name: string, perMinute: number) => rateLimit({ store: deps.store, name, perMinute, logger: deps.logger });
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
-  app.use(healthRoutes(deps.signer));
+  app.use(healthRoutes(deps.signer, deps.store));
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));

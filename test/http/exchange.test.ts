@@ -100,9 +100,12 @@ describe('health', () => {
     const { app, deps } = bridgeFor(fake);
     await request(app).get('/healthz').expect(200, { status: 'ok' });
     await request(app).get('/readyz').expect(200, { status: 'ready' });
+    const ping = jest.spyOn(deps.store, 'ping').mockResolvedValue(false);
+    expect((await request(app).get('/readyz').expect(503)).body).toEqual({ status: 'not_ready', reason: 'shared store unreachable' });
+    ping.mockRestore();
     jest.spyOn(deps.signer, 'isReady').mockReturnValue(false);
     const res = await request(app).get('/readyz').expect(503);
-    expect(res.body.status).toBe('not_ready');
+    expect(res.body).toEqual({ status: 'not_ready', reason: 'no signing key loaded' });
   });
 
   it('an unexpected failure is a 500 with a generic body; the detail goes to the log only', async () => {

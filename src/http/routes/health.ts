@@ -1,15 +1,26 @@
 import { Router } from 'express';
 import type { CustomTokenSigner } from '../../auth/signer';
+import type { SharedStore } from '../../store/store';
 
-/** GET /healthz: the process is up. GET /readyz: a signing key is loaded (503 otherwise). */
-export function healthRoutes(signer: Pick<CustomTokenSigner, 'isReady'>): Router {
+/**
+ * GET /healthz: the process is up. GET /readyz: a signing key is loaded and the shared store
+ * answers (exchanges would fail otherwise); 503 with the reason when not.
+ */
+export function healthRoutes(signer: Pick<CustomTokenSigner, 'isReady'>, store: Pick<SharedStore, 'ping'>): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', (_req, res) => {
-    if (signer.isReady()) res.json({ status: 'ready' });
-    else res.status(503).json({ status: 'not_ready', reason: 'no signing key loaded' });
+  router.get('/readyz', async (_req, res) => {
+    if (!signer.isReady()) {
+      res.status(503).json({ status: 'not_ready', reason: 'no signing key loaded' });
+      return;
+    }
+    if (!(await store.ping())) {
+      res.status(503).json({ status: 'not_ready', reason: 'shared store unreachable' });
+      return;
+    }
+    res.json({ status: 'ready' });
   });
   return router;
 }
