@@ -1,6 +1,6 @@
 /**
  * Error classes with stable codes. Every layer throws these; the HTTP edge maps them once
- * (src/http/error-handler.ts) to a status, `{error, error_description}` and, on protected
+ * (src/http/send-error.ts) to a status, `{error, error_description}` and, on protected
  * routes, `WWW-Authenticate: Bearer ...`. A description never contains a token or key.
  */
 export abstract class FirebridgeError extends Error {

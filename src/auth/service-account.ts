@@ -79,5 +79,11 @@ export function parseServiceAccountKey(text: string, file: string): ServiceAccou
  */
 export function belongsToProject(key: ServiceAccountKey, projectId: string): boolean {
   const iamDomain = /@([^@]+)\.iam\.gserviceaccount\.com$/.exec(key.clientEmail);
-  return key.projectId === projectId && (iamDomain === null || iamDomain[1] === projectId);
+  // App Engine's default account is <project>@appspot.gserviceaccount.com.
+  const appEngine = /^([^@]+)@appspot\.gserviceaccount\.com$/.exec(key.clientEmail);
+  return (
+    key.projectId === projectId &&
+    (iamDomain === null || iamDomain[1] === projectId) &&
+    (appEngine === null || appEngine[1] === projectId)
+  );
 }
