@@ -1,8 +1,7 @@
 import type { Clock } from '../clock';
 import type { FetchFn } from '../jwt/key-set-source';
-import { signRs256Jwt } from '../jwt/rs256';
-import type { AccessTokenSource } from '../keys/adc';
-import { GoogleApiError, callGoogleJson } from '../keys/google-http';
+import { type AccessTokenSource, cachedAccessToken, requestServiceAccountToken } from '../keys/adc';
+import { GoogleApiError } from '../keys/google-http';
 import { CircuitBreaker } from '../outbound/circuit-breaker';
 import { withRetries } from '../outbound/retry';
 import type { ServiceAccountKey } from './service-account';
@@ -52,45 +51,17 @@ export class ServiceAccountTokenSource implements AccessTokenSource {
   private async fetchToken(): Promise<string> {
     const key = this.options.currentKey();
     if (!key) throw new GoogleApiError('no signing key loaded to request an access token with');
-    const { fetch: fetchFn, tokenUrl, timeoutMs, clock } = this.options;
+    const { fetch, tokenUrl, timeoutMs, clock } = this.options;
     // Retries outside the circuit, so each attempt counts and an open circuit stops them.
     const body = await withRetries(
-      () =>
-        this.circuit.run(async () => {
-          const iat = Math.floor(clock() / 1000);
-          const assertion = await signRs256Jwt(
-            { typ: 'JWT', kid: key.privateKeyId },
-            { iss: key.clientEmail, scope: (this.options.scopes ?? FIREBASE_SCOPES).join(' '), aud: tokenUrl, iat, exp: iat + 3600 },
-            key.privateKey,
-          );
-          const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
-          return callGoogleJson(
-            fetchFn,
-            'OAuth token endpoint',
-            tokenUrl,
-            { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() },
-            timeoutMs,
-          );
-        }),
+      () => this.circuit.run(() => requestServiceAccountToken(key, this.options.scopes ?? FIREBASE_SCOPES, { fetch, tokenUrl, timeoutMs, clock })),
       {
         retries: 2,
         baseDelayMs: 100,
         retryable: (err) => err instanceof GoogleApiError && (err.status === undefined || err.status >= 500 || err.status === 429),
       },
     );
-    const token = body.access_token;
-    const expiresIn = Number(body.expires_in);
-    if (typeof token !== 'string' || token === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-      throw new GoogleApiError('the token endpoint answered without access_token / expires_in');
-    }
-    const now = clock();
-    const lifetimeMs = expiresIn * 1000;
-    this.cached = {
-      token,
-      kid: key.privateKeyId,
-      expiresAt: now + lifetimeMs,
-      refreshAt: now + lifetimeMs - Math.min(5 * 60_000, lifetimeMs / 2),
-    };
-    return token;
+    this.cached = { ...cachedAccessToken(body, clock()), kid: key.privateKeyId };
+    return this.cached.token;
   }
 }

@@ -147,45 +147,67 @@ export class ApplicationDefaultCredentials implements AccessTokenSource {
   private async fetchToken(): Promise<string> {
     const credential = this.resolve();
     const { fetch: fetchFn, config, clock } = this.options;
-    const scope = (this.options.scopes ?? [CLOUD_PLATFORM_SCOPE]).join(' ');
+    const scopes = this.options.scopes ?? [CLOUD_PLATFORM_SCOPE];
     let body: Record<string, unknown>;
     if (credential.kind === 'metadata') {
-      const url = `http://${config.metadataHost}/computeMetadata/v1/instance/service-accounts/default/token?scopes=${encodeURIComponent(scope)}`;
+      const url = `http://${config.metadataHost}/computeMetadata/v1/instance/service-accounts/default/token?scopes=${encodeURIComponent(scopes.join(' '))}`;
       body = await callGoogleJson(fetchFn, 'metadata server token', url, { headers: { 'Metadata-Flavor': 'Google' } }, config.timeoutMs);
+    } else if (credential.kind === 'service_account') {
+      body = await requestServiceAccountToken(credential, scopes, { fetch: fetchFn, clock, tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs });
     } else {
-      const form = new URLSearchParams();
-      if (credential.kind === 'service_account') {
-        const iat = Math.floor(clock() / 1000);
-        const header = credential.privateKeyId ? { typ: 'JWT', kid: credential.privateKeyId } : { typ: 'JWT' };
-        const assertion = await signRs256Jwt(
-          header,
-          { iss: credential.clientEmail, scope, aud: config.tokenUrl, iat, exp: iat + 3600 },
-          credential.privateKey,
-        );
-        form.set('grant_type', 'urn:ietf:params:oauth:grant-type:jwt-bearer');
-        form.set('assertion', assertion);
-      } else {
-        form.set('grant_type', 'refresh_token');
-        form.set('client_id', credential.clientId);
-        form.set('client_secret', credential.clientSecret);
-        form.set('refresh_token', credential.refreshToken);
-      }
-      body = await callGoogleJson(
-        fetchFn,
-        'OAuth token endpoint',
-        config.tokenUrl,
-        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() },
-        config.timeoutMs,
-      );
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: credential.clientId,
+        client_secret: credential.clientSecret,
+        refresh_token: credential.refreshToken,
+      });
+      body = await postTokenForm(form, { fetch: fetchFn, tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs });
     }
-    const token = body.access_token;
-    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in);
-    if (typeof token !== 'string' || token === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-      throw new GoogleApiError('the token endpoint answered without access_token / expires_in');
-    }
-    const lifetimeMs = expiresIn * 1000;
-    const now = clock();
-    this.cached = { token, expiresAt: now + lifetimeMs, refreshAt: now + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2) };
-    return token;
+    this.cached = cachedAccessToken(body, clock());
+    return this.cached.token;
   }
+}
+
+/** Where and how to reach the OAuth 2.0 token endpoint. */
+export interface TokenEndpoint {
+  fetch: FetchFn;
+  tokenUrl: string;
+  timeoutMs: number;
+}
+
+function postTokenForm(form: URLSearchParams, endpoint: TokenEndpoint): Promise<Record<string, unknown>> {
+  return callGoogleJson(
+    endpoint.fetch,
+    'OAuth token endpoint',
+    endpoint.tokenUrl,
+    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() },
+    endpoint.timeoutMs,
+  );
+}
+
+/** The OAuth 2.0 JWT-bearer grant of a service account: an assertion signed with its private key. */
+export async function requestServiceAccountToken(
+  account: { clientEmail: string; privateKeyId?: string; privateKey: KeyObject },
+  scopes: readonly string[],
+  endpoint: TokenEndpoint & { clock: Clock },
+): Promise<Record<string, unknown>> {
+  const iat = Math.floor(endpoint.clock() / 1000);
+  const header = account.privateKeyId ? { typ: 'JWT', kid: account.privateKeyId } : { typ: 'JWT' };
+  const assertion = await signRs256Jwt(
+    header,
+    { iss: account.clientEmail, scope: scopes.join(' '), aud: endpoint.tokenUrl, iat, exp: iat + 3600 },
+    account.privateKey,
+  );
+  return postTokenForm(new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }), endpoint);
+}
+
+/** A token endpoint's answer as a cache entry, refreshed five minutes (or half its life) before expiry. */
+export function cachedAccessToken(body: Record<string, unknown>, now: number): { token: string; refreshAt: number; expiresAt: number } {
+  const token = body.access_token;
+  const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in);
+  if (typeof token !== 'string' || token === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new GoogleApiError('the token endpoint answered without access_token / expires_in');
+  }
+  const lifetimeMs = expiresIn * 1000;
+  return { token, expiresAt: now + lifetimeMs, refreshAt: now + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2) };
 }
