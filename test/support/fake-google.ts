@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { type TestKey, generateTestKey, publicJwk, selfSignedCertificate } from './keys';
+import { type LoopbackServer, listenOnLoopback } from './loopback-server';
 
 export const IDENTITY_TOOLKIT_AUDIENCE =
   'https://identitytoolkit.googleapis.com/google.identity.identitytoolkit.v1.IdentityToolkit';
@@ -43,10 +43,8 @@ export class FakeGoogle {
   readonly serviceAccounts = new Map<string, Map<string, TestKey>>();
   signInHits = 0;
   readonly signInRejections: string[] = [];
-  private readonly sockets = new Set<Socket>();
-
   private constructor(
-    private readonly server: Server,
+    private readonly loopback: LoopbackServer,
     readonly url: string,
     readonly projectId: string,
   ) {
@@ -58,16 +56,10 @@ export class FakeGoogle {
 
   static async start(projectId = 'fb-test-project'): Promise<FakeGoogle> {
     let fake: FakeGoogle | undefined;
-    const server = createServer((req, res) => {
+    const loopback = await listenOnLoopback((req, res) => {
       void fake?.handle(req, res);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeGoogle(server, `http://127.0.0.1:${port}`, projectId);
-    server.on('connection', (socket) => {
-      fake?.sockets.add(socket);
-      socket.on('close', () => fake?.sockets.delete(socket));
-    });
+    fake = new FakeGoogle(loopback, loopback.url, projectId);
     return fake;
   }
 
@@ -170,9 +162,8 @@ export class FakeGoogle {
       .sign(key.privateKey);
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.loopback.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

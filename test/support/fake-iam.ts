@@ -1,9 +1,9 @@
 import { randomBytes, sign as cryptoSign } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { generateTestKey, type TestKey } from './keys';
 import type { FakeGoogle } from './fake-google';
+import { type LoopbackServer, listenOnLoopback } from './loopback-server';
 
 export interface RecordedRequest {
   method: string;
@@ -39,26 +39,18 @@ export class FakeIam {
   /** The authorized_user refresh token accepted, and the account it stands for. */
   readonly authorizedUser = { clientId: 'cli-client.apps.googleusercontent.com', clientSecret: 'cli-secret', refreshToken: `1//${randomBytes(12).toString('hex')}`, email: 'admin@example.com' };
   metadataEmail = 'bridge@fb-test-project.iam.gserviceaccount.com';
-  private readonly sockets = new Set<Socket>();
-
   private constructor(
-    private readonly server: Server,
+    private readonly loopback: LoopbackServer,
     readonly url: string,
     private readonly google?: FakeGoogle,
   ) {}
 
   static async start(google?: FakeGoogle): Promise<FakeIam> {
     let fake: FakeIam | undefined;
-    const server = createServer((req, res) => {
+    const loopback = await listenOnLoopback((req, res) => {
       void fake?.handle(req, res);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeIam(server, `http://127.0.0.1:${port}`, google);
-    server.on('connection', (socket) => {
-      fake?.sockets.add(socket);
-      socket.on('close', () => fake?.sockets.delete(socket));
-    });
+    fake = new FakeIam(loopback, loopback.url, google);
     return fake;
   }
 
@@ -78,9 +70,8 @@ export class FakeIam {
     this.accountKeys.set(email, keys);
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.loopback.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

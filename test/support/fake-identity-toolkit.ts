@@ -1,5 +1,5 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LoopbackServer, listenOnLoopback } from './loopback-server';
 
 export interface FakeUser {
   disabled?: boolean;
@@ -22,10 +22,8 @@ export class FakeIdentityToolkit {
   readonly users = new Map<string, FakeUser>();
   readonly calls: RecordedCall[] = [];
   failWith: number | undefined;
-  private readonly sockets = new Set<Socket>();
-
   private constructor(
-    private readonly server: Server,
+    private readonly loopback: LoopbackServer,
     readonly url: string,
     readonly projectId: string,
     private readonly acceptToken: (token: string) => boolean,
@@ -33,16 +31,10 @@ export class FakeIdentityToolkit {
 
   static async start(projectId: string, acceptToken: (token: string) => boolean): Promise<FakeIdentityToolkit> {
     let fake: FakeIdentityToolkit | undefined;
-    const server = createServer((req, res) => {
+    const loopback = await listenOnLoopback((req, res) => {
       void fake?.handle(req, res);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeIdentityToolkit(server, `http://127.0.0.1:${port}`, projectId, acceptToken);
-    server.on('connection', (socket) => {
-      fake?.sockets.add(socket);
-      socket.on('close', () => fake?.sockets.delete(socket));
-    });
+    fake = new FakeIdentityToolkit(loopback, loopback.url, projectId, acceptToken);
     return fake;
   }
 
@@ -50,9 +42,8 @@ export class FakeIdentityToolkit {
     return this.calls.filter((call) => call.path.endsWith(`accounts:${method}`));
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.loopback.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
