@@ -1,9 +1,8 @@
 import type { Clock } from '../clock';
 import type { FetchFn } from '../jwt/key-set-source';
 import type { AccessTokenSource } from '../keys/adc';
-import { GoogleApiError, callGoogleJson } from '../keys/google-http';
-import { CircuitBreaker } from '../outbound/circuit-breaker';
-import { withRetries } from '../outbound/retry';
+import { callGoogleJson } from '../keys/google-http';
+import { ResilientEndpoint } from '../outbound/resilient-endpoint';
 
 export interface AccountState {
   /** false when Identity Toolkit has no such user (deleted). */
@@ -22,11 +21,6 @@ export interface IdentityToolkitClientOptions {
   timeoutMs: number;
 }
 
-function transient(err: unknown): boolean {
-  if (!(err instanceof GoogleApiError)) return false;
-  return err.status === undefined || err.status === 429 || err.status >= 500;
-}
-
 /**
  * The two Identity Toolkit calls the bridge makes, as firebase-admin makes them:
  * accounts:lookup (is the user disabled, since when are sessions valid) and accounts:update with
@@ -34,33 +28,27 @@ function transient(err: unknown): boolean {
  * twice with jitter; a circuit breaker stops calls while the API keeps failing.
  */
 export class IdentityToolkitClient {
-  private readonly circuit: CircuitBreaker;
+  private readonly endpoint: ResilientEndpoint;
 
   constructor(private readonly options: IdentityToolkitClientOptions) {
-    this.circuit = new CircuitBreaker({ name: 'identitytoolkit', clock: options.clock });
+    this.endpoint = new ResilientEndpoint('identitytoolkit', options.clock);
   }
 
   private async call(method: string, body: unknown): Promise<Record<string, unknown>> {
     const { baseUrl, projectId, tokens, fetch: fetchFn, timeoutMs } = this.options;
     const url = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/accounts:${method}`;
-    // Retries outside the circuit: every attempt counts toward opening it, and an open circuit
-    // (CircuitOpenError, not transient) ends the retries at once.
-    return withRetries(
-      () =>
-        this.circuit.run(async () =>
-          callGoogleJson(
-            fetchFn,
-            `Identity Toolkit accounts:${method}`,
-            url,
-            {
-              method: 'POST',
-              headers: { authorization: `Bearer ${await tokens.getAccessToken()}`, 'content-type': 'application/json' },
-              body: JSON.stringify(body),
-            },
-            timeoutMs,
-          ),
-        ),
-      { retries: 2, baseDelayMs: 100, retryable: transient },
+    return this.endpoint.call(async () =>
+      callGoogleJson(
+        fetchFn,
+        `Identity Toolkit accounts:${method}`,
+        url,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await tokens.getAccessToken()}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+        timeoutMs,
+      ),
     );
   }
 

@@ -2,8 +2,7 @@ import type { Clock } from '../clock';
 import type { FetchFn } from '../jwt/key-set-source';
 import { type AccessTokenSource, cachedAccessToken, requestServiceAccountToken } from '../keys/adc';
 import { GoogleApiError } from '../keys/google-http';
-import { CircuitBreaker } from '../outbound/circuit-breaker';
-import { withRetries } from '../outbound/retry';
+import { ResilientEndpoint } from '../outbound/resilient-endpoint';
 import type { ServiceAccountKey } from './service-account';
 
 export const FIREBASE_SCOPES = [
@@ -19,7 +18,7 @@ export const FIREBASE_SCOPES = [
 export class ServiceAccountTokenSource implements AccessTokenSource {
   private cached?: { token: string; refreshAt: number; expiresAt: number; kid: string };
   private inFlight?: Promise<string>;
-  private readonly circuit: CircuitBreaker;
+  private readonly endpoint: ResilientEndpoint;
 
   constructor(
     private readonly options: {
@@ -31,7 +30,7 @@ export class ServiceAccountTokenSource implements AccessTokenSource {
       scopes?: readonly string[];
     },
   ) {
-    this.circuit = new CircuitBreaker({ name: 'oauth-token', clock: options.clock });
+    this.endpoint = new ResilientEndpoint('oauth-token', options.clock);
   }
 
   async accountEmail(): Promise<string | undefined> {
@@ -52,14 +51,8 @@ export class ServiceAccountTokenSource implements AccessTokenSource {
     const key = this.options.currentKey();
     if (!key) throw new GoogleApiError('no signing key loaded to request an access token with');
     const { fetch, tokenUrl, timeoutMs, clock } = this.options;
-    // Retries outside the circuit, so each attempt counts and an open circuit stops them.
-    const body = await withRetries(
-      () => this.circuit.run(() => requestServiceAccountToken(key, this.options.scopes ?? FIREBASE_SCOPES, { fetch, tokenUrl, timeoutMs, clock })),
-      {
-        retries: 2,
-        baseDelayMs: 100,
-        retryable: (err) => err instanceof GoogleApiError && (err.status === undefined || err.status >= 500 || err.status === 429),
-      },
+    const body = await this.endpoint.call(() =>
+      requestServiceAccountToken(key, this.options.scopes ?? FIREBASE_SCOPES, { fetch, tokenUrl, timeoutMs, clock }),
     );
     this.cached = { ...cachedAccessToken(body, clock()), kid: key.privateKeyId };
     return this.cached.token;

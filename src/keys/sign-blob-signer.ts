@@ -7,6 +7,7 @@ import { decodeBase64Url, encodeBase64Url } from '../jwt/base64url';
 import type { JsonObject } from '../jwt/decode';
 import type { FetchFn } from '../jwt/key-set-source';
 import type { AccessTokenSource } from './adc';
+import { ResilientEndpoint } from '../outbound/resilient-endpoint';
 import { callGoogleJson } from './google-http';
 
 const RETRY_MS = 5000;
@@ -34,8 +35,12 @@ export class SignBlobSigner implements CustomTokenSigner {
   private ready = false;
   private lastWarmAt = Number.NEGATIVE_INFINITY;
   private warming?: Promise<void>;
+  /** signBlob is safe to repeat: transient failures are retried; a failing API trips a circuit. */
+  private readonly endpoint: ResilientEndpoint;
 
-  constructor(private readonly options: SignBlobSignerOptions) {}
+  constructor(private readonly options: SignBlobSignerOptions) {
+    this.endpoint = new ResilientEndpoint('iamcredentials-signblob', options.clock);
+  }
 
   /**
    * Whether signing works, as of the last attempt. While unready, a readiness probe also starts a
@@ -70,16 +75,18 @@ export class SignBlobSigner implements CustomTokenSigner {
     let body: Record<string, unknown>;
     try {
       const accessToken = await tokens.getAccessToken();
-      body = await callGoogleJson(
-        fetchFn,
-        'IAM Credentials signBlob',
-        `${baseUrl}/v1/projects/-/serviceAccounts/${encodeURIComponent(serviceAccountEmail)}:signBlob`,
-        {
-          method: 'POST',
-          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ payload: Buffer.from(signingInput).toString('base64') }),
-        },
-        timeoutMs,
+      body = await this.endpoint.call(() =>
+        callGoogleJson(
+          fetchFn,
+          'IAM Credentials signBlob',
+          `${baseUrl}/v1/projects/-/serviceAccounts/${encodeURIComponent(serviceAccountEmail)}:signBlob`,
+          {
+            method: 'POST',
+            headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ payload: Buffer.from(signingInput).toString('base64') }),
+          },
+          timeoutMs,
+        ),
       );
     } catch (err) {
       this.ready = false;

@@ -1,4 +1,6 @@
+import { GoogleApiError } from '../../src/keys/google-http';
 import { CircuitBreaker, CircuitOpenError } from '../../src/outbound/circuit-breaker';
+import { ResilientEndpoint, isTransientGoogleError } from '../../src/outbound/resilient-endpoint';
 import { withRetries } from '../../src/outbound/retry';
 import { manualClock } from '../support/harness';
 
@@ -85,5 +87,49 @@ describe('CircuitBreaker', () => {
     await breaker.run(async () => 'ok');
     await expect(breaker.run(() => Promise.reject(new Error('a')))).rejects.toThrow();
     expect(breaker.state).toBe('closed');
+  });
+});
+
+describe('ResilientEndpoint (Google calls that are safe to repeat)', () => {
+  it('retries no answer, 429 and 5xx; never 4xx or other errors', () => {
+    expect(isTransientGoogleError(new GoogleApiError('timeout'))).toBe(true);
+    expect(isTransientGoogleError(new GoogleApiError('x', 429))).toBe(true);
+    expect(isTransientGoogleError(new GoogleApiError('x', 503))).toBe(true);
+    expect(isTransientGoogleError(new GoogleApiError('x', 400))).toBe(false);
+    expect(isTransientGoogleError(new GoogleApiError('x', 403))).toBe(false);
+    expect(isTransientGoogleError(new Error('x'))).toBe(false);
+  });
+
+  it('a transient failure is retried and the call succeeds; a 4xx is not retried', async () => {
+    const endpoint = new ResilientEndpoint('t', manualClock());
+    let calls = 0;
+    const value = await endpoint.call(async () => {
+      calls += 1;
+      if (calls === 1) throw new GoogleApiError('down', 503);
+      return 'signed';
+    });
+    expect([value, calls]).toEqual(['signed', 2]);
+    calls = 0;
+    await expect(
+      endpoint.call(async () => {
+        calls += 1;
+        throw new GoogleApiError('denied', 403);
+      }),
+    ).rejects.toThrow('denied');
+    expect(calls).toBe(1);
+  });
+
+  it('five consecutive failed attempts open the circuit: later calls do not reach the endpoint', async () => {
+    const endpoint = new ResilientEndpoint('t', manualClock());
+    let calls = 0;
+    const failing = async () => {
+      calls += 1;
+      throw new GoogleApiError('down', 500);
+    };
+    await expect(endpoint.call(failing)).rejects.toThrow('down'); // 3 attempts
+    await expect(endpoint.call(failing)).rejects.toBeInstanceOf(CircuitOpenError); // 2 more, then open
+    expect(calls).toBe(5);
+    await expect(endpoint.call(failing)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(calls).toBe(5);
   });
 });
