@@ -27,13 +27,19 @@ const MAX_PICTURE_CHARS = 300;
  * - `name` (at most 100 characters) and `picture` (dropped when over 300 characters);
  * - `hd`: the Google Workspace domain, when the account has one;
  * - `google_sub`: the Google account ID the uid was derived from.
- * Optional items are left out, least useful first, if the JSON would reach 1000 bytes.
+ * Optional items are left out, least useful first, if the JSON would reach 1000 bytes (and so is
+ * an email so long that it alone would: no real address is).
  */
 export function googleDeveloperClaims(identity: GoogleIdentity): JsonObject {
   const claims: JsonObject = { google_sub: identity.sub };
   if (identity.email !== undefined) {
     claims.email = identity.email;
     claims.email_verified = identity.emailVerified === true;
+    // Real addresses are at most 254 characters; one that alone would pass the limit is left out.
+    if (claimsBytes(claims) >= MAX_CLAIMS_BYTES) {
+      delete claims.email;
+      delete claims.email_verified;
+    }
   }
   const optional: Array<[string, string | undefined]> = [
     ['hd', identity.hd],

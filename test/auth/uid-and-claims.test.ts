@@ -6,6 +6,7 @@ import {
   FIREBASE_AUDIENCE,
   RESERVED_CLAIMS,
   customTokenPayload,
+  claimsBytes,
   googleDeveloperClaims,
 } from '../../src/auth/custom-token';
 import type { GoogleIdentity } from '../../src/auth/google-id-token-verifier';
@@ -90,6 +91,17 @@ describe('googleDeveloperClaims', () => {
       picture: 'https://lh3.googleusercontent.com/a/photo',
       hd: 'example.com',
     });
+  });
+
+  it('leaves out an email so long that it alone would reach 1000 bytes (and stays under the limit)', () => {
+    const claims = googleDeveloperClaims(identity({ email: `${'a'.repeat(1000)}@example.com` }));
+    expect(claims.email).toBeUndefined();
+    expect(claims.email_verified).toBeUndefined();
+    expect(claims.google_sub).toBe(SUB);
+    expect(claimsBytes(claims)).toBeLessThan(1000);
+    // A long but real-sized (254-character) address is kept.
+    const real = `${'b'.repeat(242)}@example.com`;
+    expect(googleDeveloperClaims(identity({ email: real })).email).toBe(real);
   });
 
   it('says email_verified false unless Google verified it, and leaves out what the account lacks', () => {
