@@ -20,7 +20,11 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
   numRuns: number,
 ): Promise<void> {
   try {
-    await fc.assert(property, { seed: FUZZ_SEED, numRuns: Math.max(1, Math.round(numRuns * RUNS_FACTOR)) });
+    await fc.assert(property, {
+      seed: FUZZ_SEED,
+      numRuns: Math.max(1, Math.round(numRuns * RUNS_FACTOR)),
+      includeErrorInReport: true,
+    });
   } catch (err) {
     const message = `fuzz property "${name}" failed with FUZZ_SEED=${FUZZ_SEED} (replay: FUZZ_SEED=${FUZZ_SEED} npx jest test/fuzz)`;
     // eslint-disable-next-line no-console
