@@ -8,11 +8,11 @@ import { InvalidRequestError, MissingCredentialsError } from '../errors';
 export function bearerToken(header: string | string[] | undefined): string {
   if (header === undefined || header === '') throw new MissingCredentialsError('a Bearer token is required');
   if (Array.isArray(header)) throw new InvalidRequestError('several Authorization headers');
-  const match = /^\s*(\S+)(?:\s+(.*))?$/.exec(header);
-  if (!match || match[1]?.toLowerCase() !== 'bearer') {
-    throw new MissingCredentialsError('a Bearer token is required');
-  }
-  const token = (match[2] ?? '').trim();
+  // credentials = auth-scheme [ 1*SP token68 ] (RFC 7235): only spaces separate the two.
+  const space = header.indexOf(' ');
+  const scheme = space < 0 ? header : header.slice(0, space);
+  if (scheme.toLowerCase() !== 'bearer') throw new MissingCredentialsError('a Bearer token is required');
+  const token = space < 0 ? '' : header.slice(space + 1).replace(/^ +/, '');
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
     throw new InvalidRequestError('the Authorization header must be "Bearer <token>"');
   }

@@ -21,6 +21,13 @@ describe('protected routes: GET /v1/me and the exported middleware', () => {
     expect(res.body.claims).toMatchObject({ sub: 'user-1', email: 'u@example.com', aud: fake.projectId });
   });
 
+  it('only spaces separate the scheme from the token (a tab is not a Bearer credential)', async () => {
+    const token = await fake.firebaseIdToken();
+    await request(bridge.app).get('/v1/me').set('Authorization', `Bearer   ${token}`).expect(200);
+    const tab = await request(bridge.app).get('/v1/me').set('Authorization', `Bearer\t${token}`).expect(401);
+    expect(tab.headers['www-authenticate']).toBe('Bearer realm="firebridge"');
+  });
+
   it.each(['bearer', 'BEARER', 'BeArEr'])('the scheme is case-insensitive (%s)', async (scheme) => {
     const token = await fake.firebaseIdToken();
     await request(bridge.app).get('/v1/me').set('Authorization', `${scheme} ${token}`).expect(200);
@@ -54,7 +61,8 @@ describe('protected routes: GET /v1/me and the exported middleware', () => {
   });
 
   it('"Bearer" with no token or a malformed one → 400 invalid_request with a challenge', async () => {
-    for (const header of ['Bearer', 'Bearer ', 'Bearer a b', 'Bearer "quoted"']) {
+    const valid = await fake.firebaseIdToken();
+    for (const header of ['Bearer', 'Bearer ', 'Bearer a b', 'Bearer "quoted"', `Bearer ${valid}\u00a0`, `Bearer \t${valid}`]) {
       const res = await request(bridge.app).get('/v1/me').set('Authorization', header);
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('invalid_request');
