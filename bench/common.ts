@@ -14,43 +14,71 @@ function signAsync(input: string, key: KeyObject): Promise<string> {
   });
 }
 
-/** Firebase ID tokens as securetoken issues them (~1 KB), one per user, signed on the libuv pool. */
-export async function firebaseIdTokens(
+/** `count` RS256 tokens with payloads from `payloadFor`, signed on the libuv pool (8 in flight). */
+export async function signedTokens(
   key: TestKey,
-  projectId: string,
   count: number,
-  options: { sameUser?: boolean } = {},
+  payloadFor: (i: number) => Record<string, unknown>,
 ): Promise<string[]> {
-  const now = Math.floor(Date.now() / 1000);
   const header = b64u({ alg: 'RS256', kid: key.kid, typ: 'JWT' });
   const out: string[] = new Array(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const uid = options.sameUser ? 'google:110169484474386276334' : `google:${(110169484474386276334n + BigInt(i)).toString()}`;
-      const payload = b64u({
-        name: 'Ada Lovelace',
-        picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
-        google_sub: uid.slice(7),
-        email: `user${i}@example.com`,
-        email_verified: true,
-        iss: `https://securetoken.google.com/${projectId}`,
-        aud: projectId,
-        auth_time: now - 60 - (i % 600),
-        user_id: uid,
-        sub: uid,
-        iat: now - (i % 600),
-        exp: now - (i % 600) + 3600,
-        firebase: { identities: {}, sign_in_provider: 'custom' },
-        // Makes every token distinct even for one user (a new ID token per session/refresh).
-        session: randomBytes(6).toString('base64url'),
-      });
+      const payload = b64u(payloadFor(i));
       out[i] = `${header}.${payload}.${await signAsync(`${header}.${payload}`, key.privateKey)}`;
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return out;
+}
+
+/** Firebase ID tokens as securetoken issues them (~1 KB), one per user unless `sameUser`. */
+export function firebaseIdTokens(
+  key: TestKey,
+  projectId: string,
+  count: number,
+  options: { sameUser?: boolean } = {},
+): Promise<string[]> {
+  const now = Math.floor(Date.now() / 1000);
+  return signedTokens(key, count, (i) => {
+    const uid = options.sameUser ? 'google:110169484474386276334' : `google:${(110169484474386276334n + BigInt(i)).toString()}`;
+    return {
+      name: 'Ada Lovelace',
+      picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
+      google_sub: uid.slice(7),
+      email: `user${i}@example.com`,
+      email_verified: true,
+      iss: `https://securetoken.google.com/${projectId}`,
+      aud: projectId,
+      auth_time: now - 60 - (i % 600),
+      user_id: uid,
+      sub: uid,
+      iat: now - (i % 600),
+      exp: now - (i % 600) + 3600,
+      firebase: { identities: {}, sign_in_provider: 'custom' },
+      // Makes every token distinct even for one user (a new ID token per session/refresh).
+      session: randomBytes(6).toString('base64url'),
+    };
+  });
+}
+
+/** Google ID tokens as Google issues them after a sign-in, each for a different account. */
+export function googleIdTokens(key: TestKey, clientId: string, count: number): Promise<string[]> {
+  const now = Math.floor(Date.now() / 1000);
+  return signedTokens(key, count, (i) => ({
+    iss: 'https://accounts.google.com',
+    azp: 'android-client.apps.googleusercontent.com',
+    aud: clientId,
+    sub: (110169484474386276334n + BigInt(i)).toString(),
+    email: `user${i}@example.com`,
+    email_verified: true,
+    name: 'Ada Lovelace',
+    picture: 'https://lh3.googleusercontent.com/a/photo',
+    iat: now,
+    exp: now + 3600,
+  }));
 }
 
 export interface Rate {

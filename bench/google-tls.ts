@@ -5,6 +5,7 @@
  * signed by it, a TLS server on 127.0.0.1 that relays each GET to the fake Google over plain
  * HTTP, and an https.Agent whose every connection goes to that server and trusts only the CA.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:https';
 import { Agent, type AgentOptions } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -46,10 +47,19 @@ function certificate(
 }
 
 /** Starts the TLS relay in front of `upstream` (the fake Google's http://127.0.0.1:port). */
+/** An RSA key pair made by node:crypto (fast), in node-forge's form. */
+function forgeKeyPair(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privateKey: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey,
+    publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string) as forge.pki.rsa.PublicKey,
+  };
+}
+
 export async function startGoogleTls(upstream: string): Promise<GoogleTls> {
-  const caKeys = forge.pki.rsa.generateKeyPair(2048);
+  const caKeys = forgeKeyPair();
   const caCert = certificate('firebridge bench test CA', caKeys.publicKey, { name: 'firebridge bench test CA', key: caKeys.privateKey }, true);
-  const leafKeys = forge.pki.rsa.generateKeyPair(2048);
+  const leafKeys = forgeKeyPair();
   const leafCert = certificate(GOOGLEAPIS_HOST, leafKeys.publicKey, { name: 'firebridge bench test CA', key: caKeys.privateKey }, false);
   const sockets = new Set<Socket>();
   const server = createServer(

@@ -4,15 +4,17 @@
  * peers are measured with the same middleware in the same process:
  *   GET  /bench/unguarded       the same JSON body /v1/me returns for BENCH_BODY_TOKEN, no auth;
  *   GET  /bench/admin           guarded by firebase-admin verifyIdToken (the usual hand-rolled route);
- *   POST /bench/admin-exchange  /v1/token/google with firebase-admin createCustomToken as the signer.
+ *   POST /bench/admin-exchange  the same exchange (TokenExchange: verify, policy, replay guard, mint)
+ *                               with firebase-admin createCustomToken as the signer.
  * firebase-admin reaches the fake Google through the loopback TLS relay (BENCH_TLS_PORT, BENCH_TLS_CA).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Router } from 'express';
 import { getAuth } from 'firebase-admin/auth';
-import { googleDeveloperClaims } from '../src/auth/custom-token';
-import { uidForGoogleSub } from '../src/auth/uid';
+import { TokenExchange } from '../src/auth/exchange';
+import { ReplayGuard } from '../src/auth/replay-guard';
+import { SignInPolicy } from '../src/auth/sign-in-policy';
 import { systemClock } from '../src/clock';
 import { type ConfiguredConfig, loadConfig, readEnvironment } from '../src/config';
 import { bearerToken } from '../src/http/bearer';
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const deps = createDependencies(config, { logger, clock: systemClock, fetch: globalThis.fetch });
   await Promise.all([deps.googleKeys.warm(), deps.firebaseKeys.warm()]);
+  await deps.signing?.start();
 
   const bodyToken = env.BENCH_BODY_TOKEN ?? '';
   const payload = JSON.parse(Buffer.from(bodyToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -52,12 +55,21 @@ async function main(): Promise<void> {
         res.status(401).json({ error: 'invalid_token', error_description: 'refused' });
       }
     });
+    const { hardening } = config;
+    const adminExchange = new TokenExchange({
+      googleVerifier: deps.googleVerifier,
+      signer: {
+        isReady: () => true,
+        mint: async (uid, claims) => ({ customToken: await admin.createCustomToken(uid, claims), expiresIn: 3600, kid: 'firebase-admin' }),
+      },
+      logger,
+      clock: systemClock,
+      policy: new SignInPolicy(hardening.signInPolicy, config.clockSkewSeconds),
+      replay: hardening.replayProtection ? new ReplayGuard(deps.store, systemClock, config.clockSkewSeconds) : undefined,
+    });
     router.post('/bench/admin-exchange', async (req, res) => {
       try {
-        const identity = await deps.googleVerifier.verify(readIdToken(req.body));
-        const uid = uidForGoogleSub(identity.sub);
-        const customToken = await admin.createCustomToken(uid, googleDeveloperClaims(identity));
-        res.json({ customToken, uid, expiresIn: 3600 });
+        res.json(await adminExchange.exchange(readIdToken(req.body)));
       } catch (err) {
         sendError(res, err, { logger });
       }
@@ -70,6 +82,7 @@ async function main(): Promise<void> {
   const { port } = server.address() as { port: number };
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, readyMs: Math.round(performance.now()), msg: 'listening' })}\n`);
   process.once('SIGTERM', () => {
+    deps.signing?.stop();
     server.closeAllConnections();
     server.close(() => process.exit(0));
   });

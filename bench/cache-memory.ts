@@ -1,0 +1,90 @@
+/**
+ * Memory of the verified-token cache: 1,000,000 distinct Firebase ID tokens (realistic size and
+ * claims, ~1.1 KB each) through VerifiedTokenCache with the default cap. The inner verifier is a
+ * stand-in that parses the payload as the real one does (the real verifier keeps no per-token
+ * state; its RSA cost is measured by bench/micro.ts), so this isolates what the cache holds.
+ * Prints heap and RSS growth, and the measured bytes per entry behind the documented estimate.
+ *   node --expose-gc --import tsx bench/cache-memory.ts [--tokens 1000000] [--cap 10000]
+ */
+import { randomBytes } from 'node:crypto';
+import type { FirebaseUser } from '../src/auth/firebase-id-token-verifier';
+import { APPROX_BYTES_PER_ENTRY, VerifiedTokenCache } from '../src/auth/verified-token-cache';
+import { b64u } from './common';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+const TOKENS = arg('tokens', 1_000_000);
+const CAP = arg('cap', 10_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
+
+function settle(): NodeJS.MemoryUsage {
+  gc?.();
+  gc?.();
+  return process.memoryUsage();
+}
+
+async function main(): Promise<void> {
+  if (!gc) throw new Error('run with node --expose-gc');
+  const projectId = 'bench-project-1';
+  const header = b64u({ alg: 'RS256', kid: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', typ: 'JWT' });
+  const now = Math.floor(Date.now() / 1000);
+  const token = (i: number): string => {
+    const uid = `google:${(110169484474386276334n + BigInt(i)).toString()}`;
+    const payload = b64u({
+      name: 'Ada Lovelace',
+      picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
+      google_sub: uid.slice(7),
+      email: `user${i}@example.com`,
+      email_verified: true,
+      iss: `https://securetoken.google.com/${projectId}`,
+      aud: projectId,
+      auth_time: now - 60,
+      user_id: uid,
+      sub: uid,
+      iat: now,
+      exp: now + 3600,
+      firebase: { identities: { 'google.com': [uid.slice(7)], email: [`user${i}@example.com`] }, sign_in_provider: 'custom' },
+    });
+    return `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
+  };
+  const inner = {
+    async verify(t: string): Promise<FirebaseUser> {
+      const claims = JSON.parse(Buffer.from(t.slice(t.indexOf('.') + 1, t.lastIndexOf('.')), 'base64url').toString('utf8')) as Record<string, unknown>;
+      return { uid: claims.sub as string, claims, exp: claims.exp as number };
+    },
+  };
+  const keys = { hasKid: () => true, isFresh: () => true, warm: async () => undefined };
+  const cache = new VerifiedTokenCache({ inner, keys, clock: Date.now, skewSeconds: 60, maxEntries: CAP });
+
+  const base = settle();
+  let atCap: NodeJS.MemoryUsage | undefined;
+  let peakRss = base.rss;
+  const started = Date.now();
+  for (let i = 0; i < TOKENS; i += 1) {
+    await cache.verify(token(i));
+    if (i + 1 === CAP) atCap = settle();
+    if ((i + 1) % 100_000 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  const endRaw = process.memoryUsage();
+  const end = settle();
+  const capUse = atCap ?? end;
+  const perEntry = (capUse.heapUsed - base.heapUsed) / Math.min(CAP, TOKENS);
+  const tokenLength = token(0).length;
+  process.stdout.write(
+    [
+      `# verified-token cache memory (${new Date().toISOString()}, node ${process.version})`,
+      `${TOKENS.toLocaleString('en-US')} distinct tokens of ${tokenLength} characters, cap ${CAP.toLocaleString('en-US')} entries, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `entries held at the end: ${cache.stats().entries.toLocaleString('en-US')}`,
+      `heap used: ${mb(base.heapUsed)} before, ${mb(capUse.heapUsed)} at the cap, ${mb(end.heapUsed)} after all tokens`,
+      `RSS: ${mb(base.rss)} before; after all tokens ${mb(endRaw.rss)} (growth ${mb(endRaw.rss - base.rss)}), ${mb(end.rss)} after a forced GC (growth ${mb(end.rss - base.rss)})`,
+      `RSS peak sampled every 100,000 tokens: ${mb(peakRss)} (growth ${mb(peakRss - base.rss)}; includes garbage not yet collected: evicted entries and this loop's own token strings)`,
+      `measured heap per entry: ${Math.round(perEntry).toLocaleString('en-US')} bytes (documented estimate APPROX_BYTES_PER_ENTRY = ${APPROX_BYTES_PER_ENTRY})`,
+      `RSS growth after the tokens, no forced GC (target <100 MB): ${endRaw.rss - base.rss < 100 * 1048576 ? 'MET' : 'MISSED'}; peak: ${peakRss - base.rss < 100 * 1048576 ? 'MET' : 'MISSED'}`,
+    ].join('\n') + '\n',
+  );
+}
+
+void main();
