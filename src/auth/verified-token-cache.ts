@@ -3,13 +3,6 @@ import type { FirebaseTokenVerifier } from '../http/require-firebase-auth';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import type { FirebaseUser } from './firebase-id-token-verifier';
 
-/**
- * A check that must run on every request, whether or not the token's verification came from the
- * cache (e.g. a future CHECK_REVOKED: "was this session revoked after the token's auth_time?").
- * It receives the verified user and throws (InvalidTokenError, KeysUnavailableError...) to refuse.
- */
-export type AfterVerifyCheck = (user: FirebaseUser) => Promise<void> | void;
-
 export interface VerifiedTokenCacheOptions {
   /** The real verifier; every token not (or no longer) in the cache goes through it. */
   inner: FirebaseTokenVerifier;
@@ -20,8 +13,6 @@ export interface VerifiedTokenCacheOptions {
   skewSeconds: number;
   /** Most entries held (VERIFIED_TOKEN_CACHE_MAX_ENTRIES); the least recently used goes first. 0 disables. */
   maxEntries: number;
-  /** Runs after every verification, cached or not, in the order given; never skipped by a hit. */
-  afterVerify?: readonly AfterVerifyCheck[];
 }
 
 interface Entry {
@@ -37,9 +28,9 @@ export interface VerifiedTokenCacheStats {
 }
 
 /**
- * Approximate heap cost of one entry with a typical Firebase ID token (~1 KB compact JWS, ~15
- * claims): the token string (the key), the claims object, the entry and the Map slot. Measured
- * with `node --expose-gc` (bench/cache-memory.ts); see BENCHMARKS.md.
+ * Heap budget of one entry with a typical Firebase ID token (~1.2 KB compact JWS, ~15 claims): the
+ * token string (the key), the frozen claims, the entry and its Map slot. bench/cache-memory.ts
+ * measures about 2,200 bytes; the budget leaves room for larger tokens. See BENCHMARKS.md.
  */
 export const APPROX_BYTES_PER_ENTRY = 3_500;
 
@@ -77,13 +68,13 @@ function kidOf(token: string): string | undefined {
  * - on every hit, the token's `kid` must still be in the key set; when the key set's lifetime has
  *   passed it is first refreshed exactly as the verifier would (single flight, stale-if-error,
  *   503 when no usable keys remain), so a key Google withdraws stops serving at the next refresh;
- * - `afterVerify` checks (a revocation check, when one exists) run on every call, after the cache,
- *   whether the verification was cached or not: a hit never skips them;
+ * - per-request checks are not its business: the revocation check (CHECK_REVOKED) wraps this
+ *   cache (RevocationCheckingVerifier in src/auth/revocation.ts), so it runs on hits too;
  * - the user handed out is deep-frozen, since several requests share it.
  *
- * Memory: at most `maxEntries` entries (least recently used evicted first), about
- * APPROX_BYTES_PER_ENTRY each (≈35 MB for the default 10,000). Concurrent first requests with the
- * same token share one verification.
+ * Memory: at most `maxEntries` entries (least recently used evicted first), at most about
+ * APPROX_BYTES_PER_ENTRY each (≈35 MB budget, ≈22 MB measured, for the default 10,000). Concurrent
+ * first requests with the same token share one verification.
  */
 export class VerifiedTokenCache implements FirebaseTokenVerifier {
   private readonly entries = new Map<string, Entry>();
@@ -97,11 +88,8 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
     }
   }
 
-  async verify(token: string): Promise<FirebaseUser> {
-    const user = await this.verifyCached(token);
-    const checks = this.options.afterVerify;
-    if (checks) for (const check of checks) await check(user);
-    return user;
+  verify(token: string): Promise<FirebaseUser> {
+    return this.verifyCached(token);
   }
 
   stats(): VerifiedTokenCacheStats {

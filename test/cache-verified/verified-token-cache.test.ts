@@ -1,3 +1,4 @@
+import { RevocationChecker, RevocationCheckingVerifier } from '../../src/auth/revocation';
 import type { KeyObject } from 'node:crypto';
 import pino from 'pino';
 import { FirebaseIdTokenVerifier, type FirebaseUser } from '../../src/auth/firebase-id-token-verifier';
@@ -86,8 +87,8 @@ describe('VerifiedTokenCache', () => {
     inner = new CountingVerifier(new FirebaseIdTokenVerifier({ keys, projectId: PROJECT, skewSeconds: SKEW, clock }));
   });
 
-  function cache(maxEntries = 100, afterVerify?: Array<(u: FirebaseUser) => void>) {
-    return new VerifiedTokenCache({ inner, keys, clock, skewSeconds: SKEW, maxEntries, afterVerify });
+  function cache(maxEntries = 100) {
+    return new VerifiedTokenCache({ inner, keys, clock, skewSeconds: SKEW, maxEntries });
   }
 
   it('verifies a token once and serves repeats from memory', async () => {
@@ -212,21 +213,27 @@ describe('VerifiedTokenCache', () => {
     expect(inner.calls).toBe(2);
   });
 
-  it('runs afterVerify checks (revocation) on every call, hits included', async () => {
-    const revoked = new Set<string>();
-    const seen: string[] = [];
-    const verifier = cache(100, [
-      (user) => {
-        seen.push(user.uid);
-        if (revoked.has(user.uid)) throw new InvalidTokenError('token has been revoked', 'ERR_TOKEN_REVOKED');
+  it('wrapped by the revocation check (as the server wires it), a hit never skips that check', async () => {
+    const disabled = new Set<string>();
+    const lookedUp: string[] = [];
+    const checker = new RevocationChecker({
+      client: {
+        lookup: async (uid: string) => {
+          lookedUp.push(uid);
+          return { exists: true, disabled: disabled.has(uid) };
+        },
       },
-    ]);
+      clock,
+      logger: pino({ level: 'silent' }),
+      cacheSeconds: 0,
+    });
+    const verifier = new RevocationCheckingVerifier(cache(100), checker);
     const token = await joseToken(claims(), key);
     await verifier.verify(token);
     await verifier.verify(token);
-    revoked.add('user-1');
-    expect((await refusal(verifier.verify(token))).code).toBe('ERR_TOKEN_REVOKED');
-    expect(seen).toEqual(['user-1', 'user-1', 'user-1']);
+    disabled.add('user-1');
+    expect((await refusal(verifier.verify(token))).code).toBe('ERR_USER_DISABLED');
+    expect(lookedUp).toEqual(['user-1', 'user-1', 'user-1']);
     expect(inner.calls).toBe(1);
   });
 

@@ -21,7 +21,10 @@ export function spawnServer(env: Record<string, string>, options: { cwd?: string
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave an orphan server behind
+      reject(new Error(`server did not start:\n${out}`));
+    }, 15_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/.exec(out);
