@@ -7,6 +7,7 @@ export { FirebaseIdTokenVerifier, type FirebaseUser } from './auth/firebase-id-t
 export { GoogleIdTokenVerifier, type GoogleIdentity } from './auth/google-id-token-verifier';
 export { uidForGoogleSub } from './auth/uid';
 export { KeySetCache } from './jwt/key-set-cache';
+export { VerifiedTokenCache } from './auth/verified-token-cache';
 export { HttpKeySetSource, StaticKeySetSource } from './jwt/key-set-source';
 export { startServer } from './server';
 export * from './errors';
@@ -14,13 +15,16 @@ export * from './errors';
 import { systemClock } from './clock';
 import { DEFAULT_FIREBASE_CERTS_URL } from './config';
 import { FirebaseIdTokenVerifier } from './auth/firebase-id-token-verifier';
+import { VerifiedTokenCache } from './auth/verified-token-cache';
+import type { FirebaseTokenVerifier } from './http/require-firebase-auth';
 import { KeySetCache } from './jwt/key-set-cache';
 import { HttpKeySetSource } from './jwt/key-set-source';
 import pino from 'pino';
 
 /**
  * A Firebase ID token verifier with Google's securetoken certificates and the defaults of the
- * server, for `requireFirebaseAuth({ verifier: firebaseVerifier({ projectId }) })`.
+ * server (including its bounded cache of verified tokens), for
+ * `requireFirebaseAuth({ verifier: firebaseVerifier({ projectId }) })`. Create one per process.
  */
 export function firebaseVerifier(options: {
   projectId: string;
@@ -28,7 +32,9 @@ export function firebaseVerifier(options: {
   skewSeconds?: number;
   fetchTimeoutMs?: number;
   cooldownMs?: number;
-}): FirebaseIdTokenVerifier {
+  /** Verified tokens kept in memory (about 3.5 KB each); 0 disables the cache. */
+  cacheMaxEntries?: number;
+}): FirebaseTokenVerifier {
   const logger = pino({ level: 'warn' });
   const keys = new KeySetCache({
     source: new HttpKeySetSource(options.certsUrl ?? DEFAULT_FIREBASE_CERTS_URL, {
@@ -40,5 +46,12 @@ export function firebaseVerifier(options: {
     cooldownMs: options.cooldownMs ?? 10_000,
     maxStaleMs: 6 * 3_600_000,
   });
-  return new FirebaseIdTokenVerifier({ keys, projectId: options.projectId, skewSeconds: options.skewSeconds ?? 60, clock: systemClock });
+  const skewSeconds = options.skewSeconds ?? 60;
+  return new VerifiedTokenCache({
+    inner: new FirebaseIdTokenVerifier({ keys, projectId: options.projectId, skewSeconds, clock: systemClock }),
+    keys,
+    clock: systemClock,
+    skewSeconds,
+    maxEntries: options.cacheMaxEntries ?? 10_000,
+  });
 }

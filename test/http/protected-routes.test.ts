@@ -1,7 +1,7 @@
 import express from 'express';
 import passport from 'passport';
 import request from 'supertest';
-import { FirebaseBearerStrategy, requireFirebaseAuth } from '../../src';
+import { FirebaseBearerStrategy, firebaseVerifier, requireFirebaseAuth } from '../../src';
 import { FakeGoogle } from '../support/fake-google';
 import { type TestBridge, bridgeFor } from '../support/harness';
 
@@ -88,6 +88,21 @@ describe('protected routes: GET /v1/me and the exported middleware', () => {
     await request(app).get('/orders').expect(401);
     const token = await fake.firebaseIdToken({ sub: 'owner-7' });
     await request(app).get('/orders').set('Authorization', `Bearer ${token}`).expect(200, { owner: 'owner-7' });
+  });
+
+  it("the README's library setup: firebaseVerifier() + requireFirebaseAuth, keys fetched once", async () => {
+    const app = express();
+    const before = fake.securetoken.hits;
+    const verifier = firebaseVerifier({ projectId: fake.projectId, certsUrl: fake.firebaseCertsUrl });
+    app.get('/orders', requireFirebaseAuth({ verifier }), (req, res) => {
+      res.json({ owner: req.firebaseUser?.uid, email: req.firebaseUser?.claims.email });
+    });
+    const token = await fake.firebaseIdToken({ sub: 'lib-user', email: 'lib@example.com' });
+    for (let i = 0; i < 3; i++) {
+      await request(app).get('/orders').set('Authorization', `Bearer ${token}`).expect(200, { owner: 'lib-user', email: 'lib@example.com' });
+    }
+    await request(app).get('/orders').set('Authorization', `Bearer ${await fake.firebaseIdToken({}, { projectId: 'another-project-2' })}`).expect(401);
+    expect(fake.securetoken.hits - before).toBe(1);
   });
 
   it('FirebaseBearerStrategy works with passport', async () => {
