@@ -92,6 +92,30 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
     return this.verifyCached(token);
   }
 
+  /**
+   * The cached user for a token when that needs no I/O: an entry exists, the key set is fresh,
+   * the kid is still in it and the token has not expired. Otherwise undefined (use verify()).
+   */
+  peek(token: string): FirebaseUser | undefined {
+    const entry = this.options.maxEntries === 0 ? undefined : this.entries.get(token);
+    if (entry === undefined || !this.options.keys.isFresh() || !this.servable(entry)) return undefined;
+    this.touch(token, entry);
+    return entry.user;
+  }
+
+  /** exp (with the verifier's leeway) still ahead, and the kid still published. */
+  private servable(entry: Entry): boolean {
+    const nowSeconds = Math.floor(this.options.clock() / 1000);
+    return entry.exp + this.options.skewSeconds > nowSeconds && this.options.keys.hasKid(entry.kid);
+  }
+
+  /** Least recently used order: move to the end. */
+  private touch(token: string, entry: Entry): void {
+    this.hits += 1;
+    this.entries.delete(token);
+    this.entries.set(token, entry);
+  }
+
   stats(): VerifiedTokenCacheStats {
     return { entries: this.entries.size, hits: this.hits, misses: this.misses };
   }
@@ -104,12 +128,8 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
       const keys = this.options.keys;
       // Past the key set's lifetime: refresh it as the verifier would (throws when no usable keys).
       if (!keys.isFresh()) await keys.warm();
-      const nowSeconds = Math.floor(this.options.clock() / 1000);
-      if (entry.exp + this.options.skewSeconds > nowSeconds && keys.hasKid(entry.kid)) {
-        this.hits += 1;
-        // Least recently used order: move to the end.
-        this.entries.delete(token);
-        this.entries.set(token, entry);
+      if (this.servable(entry)) {
+        this.touch(token, entry);
         return entry.user;
       }
       // Expired or its key left the set: verify again (which refuses it with the precise reason).

@@ -17,6 +17,12 @@ declare global {
 /** Anything that turns a Firebase ID token into a user (FirebaseIdTokenVerifier, or a caching wrapper). */
 export interface FirebaseTokenVerifier {
   verify(token: string): Promise<FirebaseUser>;
+  /**
+   * Optional synchronous answer for a token already verified and still valid (a cache hit), or
+   * undefined to take the async path. A verifier with per-request checks (revocation) must not
+   * offer it, so those checks always run.
+   */
+  peek?(token: string): FirebaseUser | undefined;
 }
 
 export interface RequireFirebaseAuthOptions {
@@ -36,9 +42,11 @@ export function requireFirebaseAuth(options: RequireFirebaseAuthOptions): Reques
   const realm = options.realm ?? DEFAULT_REALM;
   const logger = options.logger ?? pino({ level: 'silent' });
   return async (req: Request, res: Response, next: NextFunction) => {
-    let user: FirebaseUser;
+    let user: FirebaseUser | undefined;
     try {
-      user = await options.verifier.verify(bearerToken(req.headers.authorization));
+      const token = bearerToken(req.headers.authorization);
+      // A client repeats its ID token for up to an hour: answer cache hits without a promise.
+      user = options.verifier.peek?.(token) ?? (await options.verifier.verify(token));
     } catch (err) {
       sendError(res, err, { logger, realm });
       return;

@@ -102,6 +102,39 @@ describe('VerifiedTokenCache', () => {
     expect(verifier.stats()).toEqual({ entries: 1, hits: 1, misses: 1 });
   });
 
+  describe('peek (the synchronous hit path the middleware tries first)', () => {
+    it('answers only for a verified, unexpired token whose kid is still in a fresh key set', async () => {
+      const verifier = cache();
+      const exp = NOW + 100;
+      const token = await joseToken(claims({ exp }), key);
+      expect(verifier.peek(token)).toBeUndefined(); // never verified: take the async path
+      const user = await verifier.verify(token);
+      expect(verifier.peek(token)).toBe(user);
+      expect(verifier.peek(`${token.slice(0, -2)}AA`)).toBeUndefined(); // another string, another entry
+      clock.set((exp + SKEW) * 1000);
+      expect(verifier.peek(token)).toBeUndefined(); // expired
+      expect(inner.calls).toBe(1);
+    });
+
+    it('steps aside when the key set is past its lifetime (verify() refreshes it) or the kid left it', async () => {
+      const verifier = cache();
+      const token = await joseToken(claims({ exp: NOW + 7200 }), key);
+      await verifier.verify(token);
+      clock.advance(KEY_SET_TTL_MS);
+      expect(verifier.peek(token)).toBeUndefined();
+      source.keys = [other];
+      expect((await refusal(verifier.verify(token))).code).toBe('ERR_KID_UNKNOWN');
+      expect(verifier.peek(token)).toBeUndefined();
+    });
+
+    it('is off when the cache is (0 entries)', async () => {
+      const verifier = cache(0);
+      const token = await joseToken(claims(), key);
+      await verifier.verify(token);
+      expect(verifier.peek(token)).toBeUndefined();
+    });
+  });
+
   it('re-checks exp against the clock on every hit, with the verifier\'s leeway', async () => {
     const verifier = cache();
     const exp = NOW + 100;
