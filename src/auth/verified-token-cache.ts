@@ -13,6 +13,12 @@ export interface VerifiedTokenCacheOptions {
   skewSeconds: number;
   /** Most entries held (VERIFIED_TOKEN_CACHE_MAX_ENTRIES); the least recently used goes first. 0 disables. */
   maxEntries: number;
+  /**
+   * 'second-use' (the default): a token is cached on its second successful verification, so
+   * tokens used once (and floods of distinct valid tokens) never displace entries or churn memory.
+   * 'first-use': cached at once.
+   */
+  admission?: 'first-use' | 'second-use';
 }
 
 interface Entry {
@@ -76,8 +82,27 @@ function kidOf(token: string): string | undefined {
  * APPROX_BYTES_PER_ENTRY each (≈35 MB budget, ≈22 MB measured, for the default 10,000). Concurrent
  * first requests with the same token share one verification.
  */
+/** Slots of the doorkeeper that remembers tokens verified once (4 bytes each: 256 KiB). */
+const DOORKEEPER_SLOTS = 1 << 16;
+
+/**
+ * FNV-1a over `length` characters of the token ending `fromEnd` characters before its end: the
+ * RS256 signature, effectively random. Two disjoint ranges give the slot and the fingerprint
+ * independent bits, so an unrelated token matches a mark with odds of 1 in 2^32.
+ */
+function signatureHash(token: string, fromEnd: number, length: number): number {
+  let hash = 0x811c9dc5;
+  const end = Math.max(0, token.length - fromEnd);
+  for (let i = Math.max(0, end - length); i < end; i += 1) {
+    hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
 export class VerifiedTokenCache implements FirebaseTokenVerifier {
   private readonly entries = new Map<string, Entry>();
+  /** Hashes of tokens verified once and not cached yet (second-use admission). */
+  private readonly seenOnce: Uint32Array | undefined;
   private readonly pending = new Map<string, Promise<FirebaseUser>>();
   private hits = 0;
   private misses = 0;
@@ -86,6 +111,24 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 0) {
       throw new RangeError('maxEntries must be a whole number ≥ 0');
     }
+    this.seenOnce = options.admission === 'first-use' ? undefined : new Uint32Array(DOORKEEPER_SLOTS);
+  }
+
+  /**
+   * Second-use admission: the first successful verification of a token only marks its hash; the
+   * second caches it. A slot holds one hash, so under a flood of distinct tokens a mark may be
+   * overwritten (the token is then admitted a use later): the doorkeeper's memory stays fixed.
+   */
+  private admit(token: string): boolean {
+    if (!this.seenOnce) return true;
+    const slot = signatureHash(token, 0, 16) & (DOORKEEPER_SLOTS - 1);
+    const fingerprint = signatureHash(token, 16, 16) || 1;
+    if (this.seenOnce[slot] === fingerprint) {
+      this.seenOnce[slot] = 0;
+      return true;
+    }
+    this.seenOnce[slot] = fingerprint;
+    return false;
   }
 
   verify(token: string): Promise<FirebaseUser> {
@@ -151,9 +194,10 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
   }
 
   private store(token: string, user: FirebaseUser): void {
+    deepFreeze(user);
+    if (!this.admit(token)) return;
     const kid = kidOf(token);
     if (kid === undefined) return;
-    deepFreeze(user);
     this.entries.delete(token);
     while (this.entries.size >= this.options.maxEntries) {
       const oldest = this.entries.keys().next();

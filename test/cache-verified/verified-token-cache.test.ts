@@ -87,9 +87,44 @@ describe('VerifiedTokenCache', () => {
     inner = new CountingVerifier(new FirebaseIdTokenVerifier({ keys, projectId: PROJECT, skewSeconds: SKEW, clock }));
   });
 
-  function cache(maxEntries = 100) {
-    return new VerifiedTokenCache({ inner, keys, clock, skewSeconds: SKEW, maxEntries });
+  /** First-use admission, so each test sees the mechanics it is about; second use is tested below. */
+  function cache(maxEntries = 100, admission: 'first-use' | 'second-use' = 'first-use') {
+    return new VerifiedTokenCache({ inner, keys, clock, skewSeconds: SKEW, maxEntries, admission });
   }
+
+  describe('second-use admission (the default)', () => {
+    it('a token is cached on its second verification, not its first', async () => {
+      const verifier = new VerifiedTokenCache({ inner, keys, clock, skewSeconds: SKEW, maxEntries: 100 });
+      const token = await joseToken(claims(), key);
+      await verifier.verify(token);
+      expect(verifier.stats().entries).toBe(0);
+      expect(verifier.peek(token)).toBeUndefined();
+      await verifier.verify(token);
+      expect(verifier.stats().entries).toBe(1);
+      await verifier.verify(token);
+      expect(inner.calls).toBe(2);
+    });
+
+    it('tokens used once never displace cached ones, however many', async () => {
+      const verifier = cache(2, 'second-use');
+      const hot = await joseToken(claims({ sub: 'hot' }), key);
+      await verifier.verify(hot);
+      await verifier.verify(hot);
+      for (let i = 0; i < 20; i += 1) await verifier.verify(await joseToken(claims({ sub: `once-${i}` }), key));
+      expect(verifier.stats().entries).toBe(1);
+      const callsBefore = inner.calls;
+      await verifier.verify(hot);
+      expect(inner.calls).toBe(callsBefore);
+    });
+
+    it('a refused token is never remembered toward admission', async () => {
+      const verifier = cache(10, 'second-use');
+      const expired = await joseToken(claims({ exp: NOW - 3600, iat: NOW - 7200 }), key);
+      await refusal(verifier.verify(expired));
+      await refusal(verifier.verify(expired));
+      expect(verifier.stats().entries).toBe(0);
+    });
+  });
 
   it('verifies a token once and serves repeats from memory', async () => {
     const verifier = cache();
