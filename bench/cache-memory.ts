@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FirebaseUser } from '../src/auth/firebase-id-token-verifier';
 import { APPROX_BYTES_PER_ENTRY, VerifiedTokenCache } from '../src/auth/verified-token-cache';
-import { b64u } from './common';
+import { b64u, firebaseClaims } from './common';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,23 +36,10 @@ async function main(): Promise<void> {
   const header = b64u({ alg: 'RS256', kid: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', typ: 'JWT' });
   const now = Math.floor(Date.now() / 1000);
   const token = (i: number): string => {
-    const uid = `google:${(110169484474386276334n + BigInt(i)).toString()}`;
-    const payload = b64u({
-      name: 'Ada Lovelace',
-      picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
-      google_sub: uid.slice(7),
-      email: `user${i}@example.com`,
-      email_verified: true,
-      iss: `https://securetoken.google.com/${projectId}`,
-      aud: projectId,
-      auth_time: now - 60,
-      user_id: uid,
-      sub: uid,
-      iat: now,
-      exp: now + 3600,
-      firebase: { identities: { 'google.com': [uid.slice(7)], email: [`user${i}@example.com`] }, sign_in_provider: 'custom' },
-    });
-    return `${header}.${payload}.${randomBytes(256).toString('base64url')}`;
+    const claims = firebaseClaims(i, projectId, now);
+    // A Google-linked account's identities, as in the ID token after a Google sign-in: the larger, realistic case.
+    claims.firebase = { identities: { 'google.com': [claims.google_sub], email: [claims.email] }, sign_in_provider: 'custom' };
+    return `${header}.${b64u(claims)}.${randomBytes(256).toString('base64url')}`;
   };
   const inner = {
     async verify(t: string): Promise<FirebaseUser> {

@@ -34,6 +34,26 @@ export async function signedTokens(
   return out;
 }
 
+/** The claims of user `i`'s Firebase ID token, as securetoken issues them after a custom-token sign-in. */
+export function firebaseClaims(i: number, projectId: string, now: number, sameUser = false): Record<string, unknown> {
+  const uid = sameUser ? 'google:110169484474386276334' : `google:${(110169484474386276334n + BigInt(i)).toString()}`;
+  return {
+    name: 'Ada Lovelace',
+    picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
+    google_sub: uid.slice(7),
+    email: `user${i}@example.com`,
+    email_verified: true,
+    iss: `https://securetoken.google.com/${projectId}`,
+    aud: projectId,
+    auth_time: now - 60 - (i % 600),
+    user_id: uid,
+    sub: uid,
+    iat: now - (i % 600),
+    exp: now - (i % 600) + 3600,
+    firebase: { identities: {}, sign_in_provider: 'custom' },
+  };
+}
+
 /** Firebase ID tokens as securetoken issues them (~1 KB), one per user unless `sameUser`. */
 export function firebaseIdTokens(
   key: TestKey,
@@ -42,26 +62,11 @@ export function firebaseIdTokens(
   options: { sameUser?: boolean } = {},
 ): Promise<string[]> {
   const now = Math.floor(Date.now() / 1000);
-  return signedTokens(key, count, (i) => {
-    const uid = options.sameUser ? 'google:110169484474386276334' : `google:${(110169484474386276334n + BigInt(i)).toString()}`;
-    return {
-      name: 'Ada Lovelace',
-      picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
-      google_sub: uid.slice(7),
-      email: `user${i}@example.com`,
-      email_verified: true,
-      iss: `https://securetoken.google.com/${projectId}`,
-      aud: projectId,
-      auth_time: now - 60 - (i % 600),
-      user_id: uid,
-      sub: uid,
-      iat: now - (i % 600),
-      exp: now - (i % 600) + 3600,
-      firebase: { identities: {}, sign_in_provider: 'custom' },
-      // Makes every token distinct even for one user (a new ID token per session/refresh).
-      session: randomBytes(6).toString('base64url'),
-    };
-  });
+  return signedTokens(key, count, (i) => ({
+    ...firebaseClaims(i, projectId, now, options.sameUser),
+    // Makes every token distinct even for one user (a new ID token per session/refresh).
+    session: randomBytes(6).toString('base64url'),
+  }));
 }
 
 /** Google ID tokens as Google issues them after a sign-in, each for a different account. */
