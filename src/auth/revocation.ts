@@ -24,6 +24,8 @@ export interface RevocationCheckerOptions {
 export class RevocationChecker {
   private readonly cache = new Map<string, { state: AccountState; until: number }>();
   private readonly inFlight = new Map<string, Promise<AccountState>>();
+  /** Bumped by invalidate(): a lookup that started before it must not cache or serve its answer. */
+  private readonly generations = new Map<string, number>();
   private readonly maxEntries: number;
 
   constructor(private readonly options: RevocationCheckerOptions) {
@@ -40,18 +42,28 @@ export class RevocationChecker {
     }
   }
 
-  /** Forgets a user's cached state (after revoking their sessions here). */
+  /**
+   * Forgets a user's cached state (after revoking their sessions here). A lookup already under
+   * way may have read the state from before the revocation: it is detached, and its answer is
+   * neither cached nor used by requests that arrive from now on.
+   */
   invalidate(uid: string): void {
     this.cache.delete(uid);
+    this.inFlight.delete(uid);
+    this.generations.set(uid, (this.generations.get(uid) ?? 0) + 1);
   }
 
   private async stateOf(uid: string): Promise<AccountState> {
     const now = this.options.clock();
     const cached = this.cache.get(uid);
     if (cached && now < cached.until) return cached.state;
+    const generation = this.generations.get(uid) ?? 0;
     let pending = this.inFlight.get(uid);
     if (!pending) {
-      pending = this.options.client.lookup(uid).finally(() => this.inFlight.delete(uid));
+      const lookup: Promise<AccountState> = this.options.client.lookup(uid).finally(() => {
+        if (this.inFlight.get(uid) === lookup) this.inFlight.delete(uid);
+      });
+      pending = lookup;
       this.inFlight.set(uid, pending);
     }
     let state: AccountState;
@@ -61,6 +73,8 @@ export class RevocationChecker {
       this.options.logger.error({ uid, err: (err as Error).message }, 'revocation lookup failed');
       throw new DependencyUnavailableError('revocation check unavailable');
     }
+    // Invalidated while this lookup ran: its answer may predate the revocation. Ask again.
+    if ((this.generations.get(uid) ?? 0) !== generation) return this.stateOf(uid);
     if (this.options.cacheSeconds > 0) {
       if (this.cache.size >= this.maxEntries) {
         const oldest = this.cache.keys().next();
