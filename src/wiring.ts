@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock';
 import type { Config } from './config';
+import { DependencyUnavailableError } from './errors';
 import { FirebaseIdTokenVerifier } from './auth/firebase-id-token-verifier';
 import { GoogleIdTokenVerifier } from './auth/google-id-token-verifier';
 import { type CustomTokenSigner, ServiceAccountSigner } from './auth/signer';
@@ -125,7 +126,11 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
         token: hardening.adminApiToken,
         revokeSessions: async (uid: string) => {
           const validSince = Math.floor(clock() / 1000);
-          await identityToolkit.revokeSessions(uid, validSince);
+          try {
+            await identityToolkit.revokeSessions(uid, validSince);
+          } catch (err) {
+            throw new DependencyUnavailableError(`Identity Toolkit could not revoke the sessions: ${(err as Error).message}`);
+          }
           checker?.invalidate(uid);
           return validSince;
         },

@@ -28,8 +28,10 @@ export interface ExchangeDeps {
 
 /**
  * Google ID token in, Firebase custom token out, in this order: verify the token, apply the
- * sign-in policy, consume the nonce, mark the token used, mint. Cheap refusals come first, and
- * single-use state is spent only on tokens that would otherwise succeed.
+ * sign-in policy, mark the token used (replay), consume the nonce, mint. Cheap refusals come
+ * first; single-use state is spent only on tokens that would otherwise succeed, and is given back
+ * when a later step fails: a refused nonce releases the replay mark, and a failed mint releases
+ * the mark and restores the nonce, so the user can retry with the same token.
  */
 export class TokenExchange {
   constructor(private readonly deps: ExchangeDeps) {}
@@ -38,8 +40,15 @@ export class TokenExchange {
     const { deps } = this;
     const identity = await deps.googleVerifier.verify(idToken);
     deps.policy?.check(identity, Math.floor(deps.clock() / 1000));
-    if (deps.nonces) await deps.nonces.consume(identity.nonce);
     if (deps.replay) await deps.replay.claim(idToken, identity.exp);
+    if (deps.nonces) {
+      try {
+        await deps.nonces.consume(identity.nonce);
+      } catch (err) {
+        await deps.replay?.release(idToken);
+        throw err;
+      }
+    }
     const uid = uidForGoogleSub(identity.sub);
     let minted;
     try {
@@ -47,6 +56,7 @@ export class TokenExchange {
     } catch (err) {
       // Our failure, not the user's: let the same token be tried again.
       await deps.replay?.release(idToken);
+      if (deps.nonces && identity.nonce !== undefined) await deps.nonces.restore(identity.nonce);
       throw err;
     }
     deps.logger.info({ uid, kid: minted.kid }, 'custom token issued');

@@ -27,6 +27,14 @@ export class NonceService {
     return { nonce, expiresIn: this.ttlSeconds };
   }
 
+  /**
+   * Gives a consumed nonce back after the exchange failed on our side, so the user can retry with
+   * the same Google ID token. Its lifetime starts again (at most NONCE_TTL_SECONDS more).
+   */
+  async restore(nonce: string): Promise<void> {
+    await this.store.putIfAbsent(nonceKey(nonce), this.ttlSeconds * 1000).catch(() => undefined);
+  }
+
   /** Consumes the token's nonce; refuses a missing, unknown, used or expired one. */
   async consume(nonce: string | undefined): Promise<void> {
     if (nonce === undefined) {

@@ -111,6 +111,33 @@ describe('server-issued nonces', () => {
     await request(app).post('/v1/token/google').send({ idToken: await fake.googleIdToken({ nonce, hd: 'example.com' }) }).expect(200);
   });
 
+  it('a failed mint gives the nonce and the replay mark back: the same token can be retried', async () => {
+    const { app, deps } = bridgeFor(fake, { env: { REQUIRE_NONCE: 'true' } });
+    const { nonce } = (await request(app).post('/v1/nonce')).body as { nonce: string };
+    const idToken = await fake.googleIdToken({ nonce });
+    const mint = jest.spyOn(deps.signer, 'mint').mockRejectedValueOnce(new Error('signer hiccup'));
+    await request(app).post('/v1/token/google').send({ idToken }).expect(500);
+    mint.mockRestore();
+    await request(app).post('/v1/token/google').send({ idToken }).expect(200);
+    // ...and then both are spent.
+    expect((await request(app).post('/v1/token/google').send({ idToken })).body.error_description).toMatch(/already exchanged/);
+  });
+
+  it('a refused nonce does not burn the token\'s replay mark', async () => {
+    const { app } = bridgeFor(fake, { env: { REQUIRE_NONCE: 'true' } });
+    const { nonce } = (await request(app).post('/v1/nonce')).body as { nonce: string };
+    await request(app).post('/v1/nonce'); // another, unused
+    const idToken = await fake.googleIdToken({ nonce });
+    // The nonce is consumed by a first token...
+    await request(app).post('/v1/token/google').send({ idToken }).expect(200);
+    // ...so a second token with it is refused for the nonce, not as a replay; its own mark is released.
+    const other = await fake.googleIdToken({ nonce });
+    const first = await request(app).post('/v1/token/google').send({ idToken: other }).expect(401);
+    expect(first.body.error_description).toMatch(/nonce/);
+    const second = await request(app).post('/v1/token/google').send({ idToken: other }).expect(401);
+    expect(second.body.error_description).toMatch(/nonce/);
+  });
+
   it('without REQUIRE_NONCE a nonce is not needed', async () => {
     const { app } = bridgeFor(fake);
     await request(app).post('/v1/token/google').send({ idToken: await fake.googleIdToken() }).expect(200);

@@ -162,6 +162,15 @@ describe('revocation check (CHECK_REVOKED) and POST /v1/admin/revoke', () => {
     expect(logs.text).toContain('sessions revoked');
   });
 
+  it('an admin revoke that Identity Toolkit fails is 503 (retry later), not 500', async () => {
+    toolkit.users.set('v2', {});
+    toolkit.failWith = 500;
+    const { app } = bridge({ ADMIN_API_TOKEN: ADMIN_TOKEN });
+    const res = await request(app).post('/v1/admin/revoke').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ uid: 'v2' }).expect(503);
+    expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry later' });
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
   it('ADMIN_API_TOKEN must be long enough', () => {
     expect(() => bridge({ ADMIN_API_TOKEN: 'short' })).toThrow(/ADMIN_API_TOKEN/);
   });
