@@ -67,9 +67,22 @@ const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
  */
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
+  const production = ['production', 'prod'].includes(nodeEnv.toLowerCase());
+  for (const name of ['FIREBASE_PROJECT_ID', 'GOOGLE_CLIENT_IDS']) {
+    // Set but empty (a missing secret, say) is a mistake, never a request for local mode.
+    if (env[name] !== undefined && str(env, name) === undefined) throw new ConfigError(name, 'is set but empty');
+  }
   const projectIdRaw = str(env, 'FIREBASE_PROJECT_ID');
   const clientIds = list(env, 'GOOGLE_CLIENT_IDS');
-  const local = projectIdRaw === undefined && clientIds === undefined && nodeEnv !== 'production';
+  const local = projectIdRaw === undefined && clientIds === undefined && !production;
+  if (local) {
+    // Settings only a real deployment has: with any of them, a missing project is a mistake, not local mode.
+    for (const name of ['SERVICE_ACCOUNT_EMAIL', 'ADMIN_API_TOKEN', 'CHECK_REVOKED']) {
+      if (str(env, name) !== undefined) {
+        throw new ConfigError('FIREBASE_PROJECT_ID', `is required when ${name} is set (local mode takes neither)`);
+      }
+    }
+  }
 
   const shared = {
     port: int(env, 'PORT', 8080, 0, 65535),
@@ -79,7 +92,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     firebaseCertsUrl: url(env, 'FIREBASE_CERTS_URL', DEFAULT_FIREBASE_CERTS_URL),
     clockSkewSeconds: int(env, 'CLOCK_SKEW_SECONDS', 60, 0, MAX_CLOCK_SKEW_SECONDS),
     certsFetchTimeoutMs: int(env, 'CERTS_FETCH_TIMEOUT_MS', 5000, 100, 60_000),
-    certsRefetchCooldownMs: int(env, 'CERTS_REFETCH_COOLDOWN_MS', 10_000, 0, 3_600_000),
+    // Never 0: it is what keeps a flood of unknown kids (and an outage) from hammering Google.
+    certsRefetchCooldownMs: int(env, 'CERTS_REFETCH_COOLDOWN_MS', 10_000, 100, 3_600_000),
     certsMaxStaleSeconds: int(env, 'CERTS_MAX_STALE_SECONDS', 21_600, 0, 7 * 86_400),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
     hardening: hardeningSettings(env),

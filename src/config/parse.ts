@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../errors';
 
 /** Small validators for environment settings. Each error names the setting. */
@@ -40,7 +41,8 @@ export function url(env: Env, name: string, def: string): string {
     throw new ConfigError(name, `must be an absolute URL, got "${raw}"`);
   }
   if (parsed.protocol === 'https:') return parsed.toString();
-  if (parsed.protocol === 'http:' && (LOOPBACK.has(parsed.hostname) || parsed.hostname.startsWith('127.'))) {
+  const loopbackIp = isIP(parsed.hostname) === 4 && parsed.hostname.startsWith('127.');
+  if (parsed.protocol === 'http:' && (LOOPBACK.has(parsed.hostname) || loopbackIp)) {
     return parsed.toString();
   }
   throw new ConfigError(name, `must use https (plain http is allowed only for loopback hosts), got "${raw}"`);

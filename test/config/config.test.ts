@@ -47,7 +47,7 @@ describe('configuration', () => {
       FIREBASE_CERTS_URL: 'http://127.0.0.1:9999/x509',
       CLOCK_SKEW_SECONDS: '300',
       CERTS_FETCH_TIMEOUT_MS: '2000',
-      CERTS_REFETCH_COOLDOWN_MS: '0',
+      CERTS_REFETCH_COOLDOWN_MS: '100',
       CERTS_MAX_STALE_SECONDS: '60',
       MAX_BODY_BYTES: '4096',
     });
@@ -61,7 +61,7 @@ describe('configuration', () => {
       firebaseCertsUrl: 'http://127.0.0.1:9999/x509',
       clockSkewSeconds: 300,
       certsFetchTimeoutMs: 2000,
-      certsRefetchCooldownMs: 0,
+      certsRefetchCooldownMs: 100,
       certsMaxStaleSeconds: 60,
       maxBodyBytes: 4096,
     });
@@ -79,6 +79,9 @@ describe('configuration', () => {
     [{ GOOGLE_CERTS_URL: 'not a url' }, 'GOOGLE_CERTS_URL'],
     [{ GOOGLE_CERTS_URL: 'http://certs.example.com/x' }, 'GOOGLE_CERTS_URL'],
     [{ FIREBASE_CERTS_URL: 'ftp://127.0.0.1/x' }, 'FIREBASE_CERTS_URL'],
+    [{ GOOGLE_CERTS_URL: 'http://127.evil.example/certs' }, 'GOOGLE_CERTS_URL'],
+    [{ GOOGLE_CERTS_URL: 'http://127.0.0.1.nip.io/certs' }, 'GOOGLE_CERTS_URL'],
+    [{ CERTS_REFETCH_COOLDOWN_MS: '0' }, 'CERTS_REFETCH_COOLDOWN_MS'],
     [{ GOOGLE_CLIENT_IDS: 'a,,b' }, 'GOOGLE_CLIENT_IDS'],
     [{ FIREBASE_PROJECT_ID: 'Bad_Project' }, 'FIREBASE_PROJECT_ID'],
     [{ FIREBASE_PROJECT_ID: 'demo-project' }, 'FIREBASE_PROJECT_ID'],
@@ -107,5 +110,28 @@ describe('configuration', () => {
   it('with NODE_ENV=production, local mode never switches on: missing settings are fatal', () => {
     expect(errorOf({ NODE_ENV: 'production' }).setting).toBe('FIREBASE_PROJECT_ID');
     expect(errorOf({ NODE_ENV: 'production', FIREBASE_PROJECT_ID: 'my-app-12345' }).setting).toBe('GOOGLE_CLIENT_IDS');
+    for (const spelling of ['Production', 'PRODUCTION', 'prod']) {
+      expect(errorOf({ NODE_ENV: spelling }).setting).toBe('FIREBASE_PROJECT_ID');
+    }
+  });
+
+  it('a project setting that is present but empty is an error, never local mode', () => {
+    expect(errorOf({ FIREBASE_PROJECT_ID: '' }).message).toMatch(/FIREBASE_PROJECT_ID: is set but empty/);
+    expect(errorOf({ FIREBASE_PROJECT_ID: '  ', GOOGLE_CLIENT_IDS: '' }).setting).toBe('FIREBASE_PROJECT_ID');
+    expect(errorOf({ GOOGLE_CLIENT_IDS: '' }).setting).toBe('GOOGLE_CLIENT_IDS');
+  });
+
+  it('settings only a real deployment has stop local mode from switching on', () => {
+    for (const [name, value] of [
+      ['SERVICE_ACCOUNT_EMAIL', 'bridge@my-app-12345.iam.gserviceaccount.com'],
+      ['ADMIN_API_TOKEN', 'x'.repeat(40)],
+      ['CHECK_REVOKED', 'true'],
+    ]) {
+      const err = errorOf({ [name as string]: value as string });
+      expect(err.setting).toBe('FIREBASE_PROJECT_ID');
+      expect(err.message).toContain(name as string);
+    }
+    // KEYS_DIR alone does not: local mode ignores it (and never reads it).
+    expect(loadConfig({ KEYS_DIR: '/etc/keys' }).mode).toBe('local');
   });
 });

@@ -13,10 +13,12 @@ describe('graceful shutdown', () => {
 
   async function start(graceMs: number) {
     const config = loadConfig(
-      configuredEnv(fake, keysDirWith(fake.createServiceAccount()), { PORT: '0', HOST: '127.0.0.1', CERTS_REFETCH_COOLDOWN_MS: '0' }),
+      configuredEnv(fake, keysDirWith(fake.createServiceAccount()), { PORT: '0', HOST: '127.0.0.1', CERTS_REFETCH_COOLDOWN_MS: '100' }),
     ) as ConfiguredConfig;
     const logs = new LogCapture();
     const running = await startServer(config, { logger: createLogger('info', logs), shutdownGraceMs: graceMs });
+    // Past the 100 ms refetch cooldown that the start-up fetch began, so a new kid is fetched at once.
+    await new Promise((resolve) => setTimeout(resolve, 150));
     return { running, logs };
   }
 
