@@ -97,9 +97,13 @@ export function formatKeyList(listing: KeyListing[]): string[] {
   return lines;
 }
 
-/** A file name for a kid: the kid itself when it is a plain token, else a digest-like safe form. */
+/**
+ * A file name for a kid: the kid itself when it is a plain token (but never the manifest's name),
+ * else a digest-like safe form.
+ */
 function fileNameFor(kid: string): string {
-  return /^[A-Za-z0-9_-]{1,100}$/.test(kid) ? `${kid}.json` : `key-${Buffer.from(kid).toString('hex').slice(0, 64)}.json`;
+  const plain = /^[A-Za-z0-9_-]{1,100}$/.test(kid) && `${kid}.json` !== MANIFEST_FILE;
+  return plain ? `${kid}.json` : `key-${Buffer.from(kid).toString('hex').slice(0, 64)}.json`;
 }
 
 /** Validates a key file's text and installs it as the signing key (the previous one stays). */
@@ -180,6 +184,13 @@ export async function retireKey(deps: KeyAdminDeps, kid: string, options: { dele
   const entry = findEntry(keyring, kid);
   if (keyring.active?.kid === kid) {
     throw new KeyAdminError(`key ${kid} is the signing key and cannot be retired; activate another key first (npm run keys -- activate <kid>)`);
+  }
+  if (!keyring.manifest && keyring.entries.length > 1) {
+    // Without a manifest, a running server signs with whichever key it had: this one, perhaps.
+    throw new KeyAdminError(
+      `KEYS_DIR has ${keyring.entries.length} keys and no manifest, so which one a running server signs with is not recorded; ` +
+        'run `npm run keys -- activate <kid>` for the key that should sign, then retire the other',
+    );
   }
   if (options.deleteRemote) {
     await deps.iam().deleteKey(entry.key.clientEmail, kid, entry.key.projectId);

@@ -42,7 +42,8 @@ export function parseManifest(text: string, file: string): Manifest {
   if (typeof record.keys !== 'object' || record.keys === null || Array.isArray(record.keys)) {
     throw new KeyFileError(file, '"keys" must be an object of kid → {file, addedAt}');
   }
-  const keys: Record<string, ManifestEntry> = {};
+  // No prototype: kids such as "constructor" or "__proto__" are plain keys, never inherited ones.
+  const keys: Record<string, ManifestEntry> = Object.create(null) as Record<string, ManifestEntry>;
   for (const [kid, entry] of Object.entries(record.keys as Record<string, unknown>)) {
     const e = entry as Partial<ManifestEntry> | null;
     if (typeof e !== 'object' || e === null || typeof e.file !== 'string' || !SAFE_FILE.test(e.file) || e.file === MANIFEST_FILE) {
@@ -53,7 +54,7 @@ export function parseManifest(text: string, file: string): Manifest {
     }
     keys[kid] = { file: e.file, addedAt: e.addedAt, ...(typeof e.addedBy === 'string' ? { addedBy: e.addedBy } : {}) };
   }
-  if (!(record.active in keys)) {
+  if (!Object.hasOwn(keys, record.active)) {
     throw new KeyFileError(file, `"active" names kid ${record.active}, which is not among its keys`);
   }
   return { version: 1, active: record.active, keys };
