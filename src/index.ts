@@ -13,7 +13,7 @@ export { startServer } from './server';
 export * from './errors';
 
 import { systemClock } from './clock';
-import { DEFAULT_FIREBASE_CERTS_URL } from './config';
+import { ConfigError, DEFAULT_FIREBASE_CERTS_URL, MAX_CLOCK_SKEW_SECONDS, isValidProjectId } from './config';
 import { FirebaseIdTokenVerifier } from './auth/firebase-id-token-verifier';
 import { VerifiedTokenCache } from './auth/verified-token-cache';
 import type { FirebaseTokenVerifier } from './http/require-firebase-auth';
@@ -35,6 +35,12 @@ export function firebaseVerifier(options: {
   /** Verified tokens kept in memory (about 3.5 KB each); 0 disables the cache. */
   cacheMaxEntries?: number;
 }): FirebaseTokenVerifier {
+  // The same bounds the server's settings have: a wide leeway would accept expired tokens.
+  if (!isValidProjectId(options.projectId)) throw new ConfigError('projectId', `"${options.projectId}" is not a valid project ID`);
+  const skew = options.skewSeconds ?? 60;
+  if (!Number.isInteger(skew) || skew < 0 || skew > MAX_CLOCK_SKEW_SECONDS) {
+    throw new ConfigError('skewSeconds', `must be a whole number from 0 to ${MAX_CLOCK_SKEW_SECONDS}`);
+  }
   const logger = pino({ level: 'warn' });
   const keys = new KeySetCache({
     source: new HttpKeySetSource(options.certsUrl ?? DEFAULT_FIREBASE_CERTS_URL, {
@@ -46,7 +52,7 @@ export function firebaseVerifier(options: {
     cooldownMs: options.cooldownMs ?? 10_000,
     maxStaleMs: 6 * 3_600_000,
   });
-  const skewSeconds = options.skewSeconds ?? 60;
+  const skewSeconds = skew;
   return new VerifiedTokenCache({
     inner: new FirebaseIdTokenVerifier({ keys, projectId: options.projectId, skewSeconds, clock: systemClock }),
     keys,

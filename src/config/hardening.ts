@@ -85,6 +85,10 @@ export function hardeningSettings(env: Env): HardeningSettings {
   if (adminApiToken !== undefined && adminApiToken.length < 32) {
     throw new ConfigError('ADMIN_API_TOKEN', 'must be at least 32 characters (e.g. openssl rand -base64 32)');
   }
+  if (adminApiToken !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(adminApiToken)) {
+    // A Bearer token can only hold these characters (RFC 6750 b64token): any other could never authenticate.
+    throw new ConfigError('ADMIN_API_TOKEN', 'may contain only letters, digits and - . _ ~ + / (and trailing =)');
+  }
   const redisUrl = str(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');

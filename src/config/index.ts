@@ -60,6 +60,11 @@ export type Config = ConfiguredConfig | LocalConfig;
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
+/** Firebase / Google Cloud project IDs: 6-30 lowercase letters, digits and hyphens, starting with a letter. */
+export function isValidProjectId(value: string): boolean {
+  return PROJECT_ID.test(value);
+}
+
 /**
  * Validates the whole environment once. Throws ConfigError naming the first bad setting.
  * Local mode switches on only when neither FIREBASE_PROJECT_ID nor GOOGLE_CLIENT_IDS is set

@@ -171,7 +171,8 @@ describe('revocation check (CHECK_REVOKED) and POST /v1/admin/revoke', () => {
     expect(res.headers['retry-after']).toBe('5');
   });
 
-  it('ADMIN_API_TOKEN must be long enough', () => {
+  it('ADMIN_API_TOKEN must be long enough, and usable as a Bearer token', () => {
     expect(() => bridge({ ADMIN_API_TOKEN: 'short' })).toThrow(/ADMIN_API_TOKEN/);
+    expect(() => bridge({ ADMIN_API_TOKEN: `${'x'.repeat(32)}#!` })).toThrow(/ADMIN_API_TOKEN: may contain only/);
   });
 });

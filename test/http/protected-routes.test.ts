@@ -105,6 +105,13 @@ describe('protected routes: GET /v1/me and the exported middleware', () => {
     expect(fake.securetoken.hits - before).toBe(1);
   });
 
+  it('firebaseVerifier() refuses options outside the server\'s bounds', () => {
+    expect(() => firebaseVerifier({ projectId: 'Not A Project' })).toThrow(/projectId/);
+    expect(() => firebaseVerifier({ projectId: fake.projectId, skewSeconds: 3600 })).toThrow(/skewSeconds/);
+    expect(() => firebaseVerifier({ projectId: fake.projectId, skewSeconds: -1 })).toThrow(/skewSeconds/);
+    expect(() => firebaseVerifier({ projectId: fake.projectId, skewSeconds: 300 })).not.toThrow();
+  });
+
   it('FirebaseBearerStrategy works with passport', async () => {
     const app = express();
     passport.use(new FirebaseBearerStrategy({ verifier: bridge.deps.firebaseVerifier }));
