@@ -43,17 +43,33 @@ export class HttpKeySetSource implements KeySetSource {
   }
 
   async load(): Promise<LoadedKeySet> {
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    const { timeoutMs } = this.options;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // The abort signal ends a well-behaved fetch; the race ends any other (an injected fetch that
+    // ignores its signal must not hold every verification waiting on this single flight).
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new KeySetFetchError(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     let response: Response;
     let text: string;
     try {
-      response = await this.options.fetch(this.url, { signal, headers: { accept: 'application/json' } });
-      text = await response.text();
+      const request = (async () => {
+        const res = await this.options.fetch(this.url, { signal: controller.signal, headers: { accept: 'application/json' } });
+        return { res, body: await res.text() };
+      })();
+      request.catch(() => undefined); // lost the race: its late failure is of no interest
+      ({ res: response, body: text } = await Promise.race([request, deadline]));
     } catch (err) {
-      const timedOut = signal.aborted;
+      if (err instanceof KeySetFetchError) throw err;
       throw new KeySetFetchError(
-        timedOut ? `timed out after ${this.options.timeoutMs} ms` : `request failed: ${(err as Error).message}`,
+        controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `request failed: ${(err as Error).message}`,
       );
+    } finally {
+      clearTimeout(timer);
     }
     if (!response.ok) throw new KeySetFetchError(`HTTP ${response.status}`);
     if (text.length > MAX_KEY_SET_BYTES) throw new KeySetFetchError('response too large');

@@ -124,3 +124,13 @@ describe('HttpKeySetSource under KeySetCache (lifetime from Cache-Control and Ag
     }
   });
 });
+
+describe('HttpKeySetSource: the timeout holds even against a fetch that ignores its signal', () => {
+  it('rejects after timeoutMs with a fetch that never settles', async () => {
+    const neverSettles = (() => new Promise<Response>(() => undefined)) as unknown as typeof fetch;
+    const source = new HttpKeySetSource('http://127.0.0.1:9/certs', { fetch: neverSettles, timeoutMs: 150 });
+    const started = Date.now();
+    await expect(source.load()).rejects.toThrow(/timed out after 150 ms/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
