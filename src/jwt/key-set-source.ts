@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { ResponseTooLargeError, readTextCapped } from '../outbound/read-capped';
 import { KeySetFormatError, parseKeySet } from './key-set';
 
 export type FetchFn = typeof fetch;
@@ -59,12 +60,13 @@ export class HttpKeySetSource implements KeySetSource {
     try {
       const request = (async () => {
         const res = await this.options.fetch(this.url, { signal: controller.signal, headers: { accept: 'application/json' } });
-        return { res, body: await res.text() };
+        return { res, body: await readTextCapped(res, MAX_KEY_SET_BYTES) };
       })();
       request.catch(() => undefined); // lost the race: its late failure is of no interest
       ({ res: response, body: text } = await Promise.race([request, deadline]));
     } catch (err) {
       if (err instanceof KeySetFetchError) throw err;
+      if (err instanceof ResponseTooLargeError) throw new KeySetFetchError(err.message);
       throw new KeySetFetchError(
         controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `request failed: ${(err as Error).message}`,
       );
@@ -72,7 +74,6 @@ export class HttpKeySetSource implements KeySetSource {
       clearTimeout(timer);
     }
     if (!response.ok) throw new KeySetFetchError(`HTTP ${response.status}`);
-    if (text.length > MAX_KEY_SET_BYTES) throw new KeySetFetchError('response too large');
     let doc: unknown;
     try {
       doc = JSON.parse(text);

@@ -1,4 +1,5 @@
 import type { FetchFn } from '../jwt/key-set-source';
+import { ResponseTooLargeError, readTextCapped } from '../outbound/read-capped';
 
 /** A call to a Google API failed. The message names the call and Google's reason, never a secret. */
 export class GoogleApiError extends Error {
@@ -31,11 +32,11 @@ export async function callGoogleJson(
   let text: string;
   try {
     response = await fetchFn(url, { ...init, signal });
-    text = await response.text();
-  } catch {
+    text = await readTextCapped(response, MAX_RESPONSE_BYTES);
+  } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw new GoogleApiError(`${what}: response too large`);
     throw new GoogleApiError(signal.aborted ? `${what}: timed out after ${timeoutMs} ms` : `${what}: request to ${new URL(url).origin} failed`);
   }
-  if (text.length > MAX_RESPONSE_BYTES) throw new GoogleApiError(`${what}: response too large`, response.status);
   let body: unknown;
   try {
     body = text === '' ? {} : JSON.parse(text);
