@@ -28,13 +28,6 @@ export class InvalidRequestError extends FirebridgeError {
   }
 }
 
-/** 413: the body is over the configured limit. */
-export class PayloadTooLargeError extends FirebridgeError {
-  readonly code = 'ERR_PAYLOAD_TOO_LARGE';
-  readonly status = 413;
-  readonly oauthError = 'invalid_request';
-}
-
 /** 401: a token failed verification, for whatever reason (RFC 6750 invalid_token). */
 export class InvalidTokenError extends FirebridgeError {
   readonly code: string;

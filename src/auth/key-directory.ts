@@ -1,17 +1,5 @@
 import type { Logger } from 'pino';
-import { type Keyring, type KeyringEntry, loadKeyring } from '../keys/keyring';
-import type { ServiceAccountKey } from './service-account';
-
-/**
- * Reads the keyring of KEYS_DIR (src/keys/keyring.ts) and returns its signing key. A directory
- * holding a single key file, as downloaded from the Firebase console, is a valid setup: that key
- * signs. Every file is validated completely; any bad file fails the load.
- */
-export function loadSigningKey(dir: string, projectId: string, logger: Logger): ServiceAccountKey {
-  const keyring = loadKeyring(dir, projectId);
-  warnOnWideModes(keyring, logger);
-  return keyring.active.key;
-}
+import type { Keyring, KeyringEntry } from '../keys/keyring';
 
 /** Key files should be 0600: warns (file name and mode only) about any other user can read. */
 export function warnOnWideModes(keyring: Pick<Keyring, 'entries'>, logger: Logger): void {

@@ -1,8 +1,5 @@
 import { KeyObject, X509Certificate, createPublicKey } from 'node:crypto';
 
-/** Public keys by kid, imported once. */
-export type KeyMap = ReadonlyMap<string, KeyObject>;
-
 export class KeySetFormatError extends Error {
   readonly code = 'ERR_KEY_SET_FORMAT';
 }
