@@ -17,7 +17,7 @@ import { RevocationChecker, RevocationCheckingVerifier } from './auth/revocation
 import { ServiceAccountTokenSource } from './auth/service-account-token-source';
 import { SignInPolicy } from './auth/sign-in-policy';
 import type { FirebaseTokenVerifier } from './http/require-firebase-auth';
-import { ApplicationDefaultCredentials, type AccessTokenSource } from './keys/adc';
+import type { AccessTokenSource } from './keys/adc';
 import { MemoryStore } from './store/memory-store';
 import { RedisStore } from './store/redis-store';
 import type { SharedStore } from './store/store';
@@ -97,16 +97,16 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   let revocation: RevocationChecker | undefined;
   let admin: AppDeps['admin'];
   if (config.mode === 'configured' && (hardening.checkRevoked || hardening.adminApiToken)) {
+    // Keyless: the signer's ADC tokens (one cache, one refresh). Key files: the signing account's own.
     const tokens: AccessTokenSource =
-      signing?.mode === 'keyless'
-        ? new ApplicationDefaultCredentials({ config: config.googleApis, fetch: runtime.fetch, clock })
-        : new ServiceAccountTokenSource({
-            currentKey: () => (signer instanceof ServiceAccountSigner ? signer.currentKey() : undefined),
-            tokenUrl: config.googleApis.tokenUrl,
-            fetch: runtime.fetch,
-            clock,
-            timeoutMs: config.googleApis.timeoutMs,
-          });
+      signing?.accessTokens ??
+      new ServiceAccountTokenSource({
+        currentKey: () => (signer instanceof ServiceAccountSigner ? signer.currentKey() : undefined),
+        tokenUrl: config.googleApis.tokenUrl,
+        fetch: runtime.fetch,
+        clock,
+        timeoutMs: config.googleApis.timeoutMs,
+      });
     const identityToolkit = new IdentityToolkitClient({
       baseUrl: hardening.identityToolkitUrl,
       projectId: config.projectId,

@@ -4,7 +4,7 @@ import type { ConfiguredConfig } from '../config';
 import { warnOnWideModes } from '../auth/key-directory';
 import { type CustomTokenSigner, ServiceAccountSigner } from '../auth/signer';
 import type { FetchFn } from '../jwt/key-set-source';
-import { ApplicationDefaultCredentials } from './adc';
+import { type AccessTokenSource, ApplicationDefaultCredentials } from './adc';
 import { hasKeyFiles, loadKeyring } from './keyring';
 import { KeyringWatcher } from './keyring-watcher';
 import { SignBlobSigner } from './sign-blob-signer';
@@ -15,6 +15,8 @@ export interface Signing {
   signer: CustomTokenSigner;
   /** Key-file mode: follows KEYS_DIR (start/stop by the server; reload on SIGHUP). */
   keyring?: KeyringWatcher;
+  /** Keyless mode: the ADC access tokens signBlob uses, for other Google calls to share. */
+  accessTokens?: AccessTokenSource;
   /** Starts what runs in the background (watcher, keyless warm-up). */
   start(): Promise<void>;
   stop(): void;
@@ -45,6 +47,7 @@ export function createSigning(config: ConfiguredConfig, runtime: { logger: Logge
     return {
       mode: 'keyless',
       signer,
+      accessTokens: tokens,
       start: async () => {
         try {
           logger.info({ credentials: tokens.describe() }, 'Application Default Credentials found');

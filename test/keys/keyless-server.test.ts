@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger';
 import { type RunningServer, startServer } from '../../src/server';
 import { FakeGoogle } from '../support/fake-google';
 import { FakeIam } from '../support/fake-iam';
+import { FakeIdentityToolkit } from '../support/fake-identity-toolkit';
 import { LogCapture, configuredEnv, keysDirWith } from '../support/harness';
 
 describe('keyless signing in the server (no key file, SERVICE_ACCOUNT_EMAIL + ADC)', () => {
@@ -74,6 +75,30 @@ describe('keyless signing in the server (no key file, SERVICE_ACCOUNT_EMAIL + AD
     expect(logs.text).toContain(bridge.clientEmail);
     expect(logs.text).not.toContain('PRIVATE KEY');
     expect(logs.text).not.toContain('ya29.');
+  });
+
+  it('with CHECK_REVOKED, the revocation lookup uses the signer\'s ADC token: one token fetch serves both', async () => {
+    const toolkit = await FakeIdentityToolkit.start(fake.projectId, (token) => iam.issuedTokens.includes(token));
+    try {
+      toolkit.users.set('kl-user', {});
+      const { env } = keylessEnv({ CHECK_REVOKED: 'true', IDENTITY_TOOLKIT_URL: toolkit.url });
+      const grantsBefore = iam.requests.filter((r) => r.path === '/token').length;
+      const { url } = await start(env);
+      const minted = await fetch(`${url}/v1/token/google`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ idToken: await fake.googleIdToken({ jti: randomUUID() }) }),
+      });
+      expect(minted.status).toBe(200);
+      const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${await fake.firebaseIdToken({ sub: 'kl-user' })}` } });
+      expect(me.status).toBe(200);
+      const signBlobs = iam.requests.filter((r) => r.path.includes(':signBlob'));
+      expect(toolkit.callsTo('lookup')[0]?.authorization).toBe(signBlobs[signBlobs.length - 1]?.authorization);
+      // One access token, fetched once, for signBlob and Identity Toolkit alike.
+      expect(iam.requests.filter((r) => r.path === '/token').length - grantsBefore).toBe(1);
+    } finally {
+      await toolkit.close();
+    }
   });
 
   it('is not ready while ADC cannot produce a token', async () => {
