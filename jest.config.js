@@ -9,5 +9,5 @@ module.exports = {
   // jose 6 ships ESM only: let swc transform it for jest.
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 20000,
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  reporters: ['default', '<rootDir>/testkit/summary-reporter.js'],
 };

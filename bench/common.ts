@@ -2,7 +2,7 @@
 import { type KeyObject, randomBytes, sign as cryptoSign } from 'node:crypto';
 import type { Agent } from 'node:https';
 import { type App, cert, deleteApp, initializeApp } from 'firebase-admin/app';
-import type { TestKey } from '../test/support/keys';
+import type { TestKey } from '../testkit/keys';
 
 export function b64u(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');

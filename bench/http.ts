@@ -8,9 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { FakeGoogle } from '../test/support/fake-google';
-import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../test/support/harness';
-import { spawnServer } from '../test/support/spawn-server';
+import { FakeGoogle } from '../testkit/fake-google';
+import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../testkit/harness';
+import { spawnServer } from '../testkit/spawn-server';
 import { type Row, fmt, googleIdTokens, printRows } from './common';
 import { startGoogleTls } from './google-tls';
 

@@ -8,12 +8,13 @@ import { getAuth } from 'firebase-admin/auth';
 import { SignJWT, jwtVerify } from 'jose';
 import pino from 'pino';
 import { FirebaseIdTokenVerifier } from '../src/auth/firebase-id-token-verifier';
-import { parseServiceAccountKey } from '../src/auth/service-account';
-import { ServiceAccountSigner } from '../src/auth/signer';
+import { parseServiceAccountKey } from '../src/keys/service-account-key';
+import { CustomTokenGenerator } from '../src/auth/custom-token-generator';
+import { KeyFileSigner } from '../src/keys/key-file-signer';
 import { VerifiedTokenCache } from '../src/auth/verified-token-cache';
 import { KeySetCache } from '../src/jwt/key-set-cache';
 import { HttpKeySetSource } from '../src/jwt/key-set-source';
-import { FakeGoogle } from '../test/support/fake-google';
+import { FakeGoogle } from '../testkit/fake-google';
 import { type Row, adminApp, concurrentRate, deleteApp, firebaseIdTokens, fmt, printRows, rate } from './common';
 import { LoopbackGoogleAgent, startGoogleTls } from './google-tls';
 
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
 
   // --- signing ---
   const saKey = parseServiceAccountKey(JSON.stringify(account.json), 'bench');
-  const signer = new ServiceAccountSigner(saKey, Date.now);
+  const signer = new CustomTokenGenerator(new KeyFileSigner(saKey), Date.now);
   const claims = { google_sub: '110169484474386276334', email: 'ada@example.com', email_verified: true, name: 'Ada Lovelace' };
   const rawSign = await rate(() => cryptoSign('sha256', Buffer.from('header.payload-of-about-400-bytes'.repeat(12)), saKey.privateKey), MS);
   const joseSign = await rate(() => new SignJWT({ uid: 'google:1', claims }).setProtectedHeader({ alg: 'RS256', kid: saKey.privateKeyId }).setIssuedAt().setExpirationTime('1h').sign(saKey.privateKey), MS);

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { FirebaseIdTokenVerifier } from '../src/auth/firebase-id-token-verifier';
 import { KeySetCache } from '../src/jwt/key-set-cache';
 import { StaticKeySetSource } from '../src/jwt/key-set-source';
-import { generateTestKey } from '../test/support/keys';
+import { generateTestKey } from '../testkit/keys';
 import { firebaseIdTokens, rate } from './common';
 import { topFunctions } from './cpu-profile';
 

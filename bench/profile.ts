@@ -8,8 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { FakeGoogle } from '../test/support/fake-google';
-import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../test/support/harness';
+import { FakeGoogle } from '../testkit/fake-google';
+import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../testkit/harness';
 import { googleIdTokens } from './common';
 import { topFunctions } from './cpu-profile';
 

@@ -22,7 +22,7 @@ import { createApp } from '../src/http/app';
 import { readIdToken } from '../src/http/routes/token';
 import { sendError } from '../src/http/send-error';
 import { createLogger } from '../src/logger';
-import { createDependencies } from '../src/wiring';
+import { createDependencies } from '../src/compose/dependencies';
 import { adminApp } from './common';
 import { LoopbackGoogleAgent } from './google-tls';
 
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const { hardening } = config;
     const adminExchange = new TokenExchange({
       googleVerifier: deps.googleVerifier,
-      signer: {
+      minter: {
         isReady: () => true,
         mint: async (uid, claims) => ({ customToken: await admin.createCustomToken(uid, claims), expiresIn: 3600, kid: 'firebase-admin' }),
       },

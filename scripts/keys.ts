@@ -1,9 +1,9 @@
 /**
  * `npm run keys -- <command>`: key management for KEYS_DIR. A thin wrapper: the commands live in
- * src/keys/ (admin-commands.ts, keys-cli.ts) and are tested there.
+ * src/keys/admin-commands.ts and src/cli/keys.ts and are tested there.
  */
 import { readEnvironment } from '../src/config';
-import { runKeysCli } from '../src/keys/keys-cli';
+import { runKeysCli } from '../src/cli/keys';
 
 runKeysCli(process.argv.slice(2), {
   env: readEnvironment(),

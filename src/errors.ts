@@ -1,15 +1,92 @@
 /**
- * Error classes with stable codes. Every layer throws these; the HTTP edge maps them once
- * (src/http/send-error.ts) to a status, `{error, error_description}` and, on protected
- * routes, `WWW-Authenticate: Bearer ...`. A description never contains a token or key.
+ * Every error firebridge throws, and the one list of their codes. Every layer throws these; the
+ * HTTP edge maps them once (src/http/send-error.ts) to a status, `{error, error_description}`
+ * and, on protected routes, `WWW-Authenticate: Bearer ...`. A message never contains a token or
+ * key. Library users switch on `err.code` (an `ErrorCode`) or on the class.
+ */
+
+/** Every error code, in one place (README.md's table lists each; a test holds the two together). */
+export const ERROR_CODES = [
+  // Requests (400)
+  'ERR_INVALID_REQUEST',
+  // Tokens (401)
+  'ERR_NO_CREDENTIALS',
+  'ERR_INVALID_TOKEN',
+  'ERR_JWT_MALFORMED',
+  'ERR_JWT_ALG',
+  'ERR_JWT_KID',
+  'ERR_KID_UNKNOWN',
+  'ERR_JWS_SIGNATURE',
+  'ERR_CLAIM_INVALID',
+  'ERR_CLAIM_ISS',
+  'ERR_CLAIM_AUD',
+  'ERR_CLAIM_AZP',
+  'ERR_CLAIM_SUB',
+  'ERR_CLAIM_IN_FUTURE',
+  'ERR_TOKEN_EXPIRED',
+  'ERR_TOKEN_TOO_OLD',
+  'ERR_TOKEN_REPLAYED',
+  'ERR_TOKEN_REVOKED',
+  'ERR_NONCE_MISSING',
+  'ERR_NONCE_INVALID',
+  'ERR_USER_NOT_FOUND',
+  'ERR_USER_DISABLED',
+  'ERR_ADMIN_CREDENTIAL',
+  // Policy (403)
+  'ERR_ACCESS_DENIED',
+  'ERR_POLICY_HD',
+  'ERR_POLICY_EMAIL',
+  'ERR_POLICY_EMAIL_UNVERIFIED',
+  // Throttling (429)
+  'ERR_RATE_LIMITED',
+  // Unavailable (503)
+  'ERR_DEPENDENCY_UNAVAILABLE',
+  'ERR_KEYS_UNAVAILABLE',
+  'ERR_SIGNING_UNAVAILABLE',
+  // Internal: never sent to a client as such (the edge answers 500 or a 503 above)
+  'ERR_CONFIG',
+  'ERR_KEY_FILE',
+  'ERR_KEY_ADMIN',
+  'ERR_USAGE',
+  'ERR_KEY_SET_FETCH',
+  'ERR_KEY_SET_FORMAT',
+  'ERR_RESPONSE_TOO_LARGE',
+  'ERR_CIRCUIT_OPEN',
+  'ERR_GOOGLE_API',
+  'ERR_GOOGLE_CREDENTIALS',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The codes an InvalidTokenError may carry (401). */
+export type TokenErrorCode = Extract<
+  ErrorCode,
+  | 'ERR_INVALID_TOKEN'
+  | `ERR_JWT_${string}`
+  | 'ERR_KID_UNKNOWN'
+  | 'ERR_JWS_SIGNATURE'
+  | `ERR_CLAIM_${string}`
+  | `ERR_TOKEN_${string}`
+  | `ERR_NONCE_${string}`
+  | `ERR_USER_${string}`
+  | 'ERR_ADMIN_CREDENTIAL'
+>;
+
+/** The codes an AccessDeniedError may carry (403). */
+export type PolicyErrorCode = Extract<ErrorCode, 'ERR_ACCESS_DENIED' | `ERR_POLICY_${string}`>;
+
+/**
+ * The base of every error here. `status` and `oauthError` are what the HTTP edge answers; errors
+ * that are not about the request (a bad setting, a failed Google call) keep 500 / server_error,
+ * so if one ever reached the edge it would answer a generic 500.
  */
 export abstract class FirebridgeError extends Error {
   /** Stable machine-readable code, e.g. ERR_TOKEN_EXPIRED. */
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
   /** HTTP status the edge responds with. */
-  abstract readonly status: number;
+  readonly status: number = 500;
   /** RFC 6749 / 6750 error value for the JSON body. */
-  abstract readonly oauthError: string;
+  readonly oauthError: string = 'server_error';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -17,44 +94,45 @@ export abstract class FirebridgeError extends Error {
   }
 }
 
+// ---- Answered to the client ----
+
 /** 400: the request itself is malformed (RFC 6750 invalid_request). */
 export class InvalidRequestError extends FirebridgeError {
-  readonly code: string;
-  readonly status = 400;
-  readonly oauthError = 'invalid_request';
-  constructor(message: string, code = 'ERR_INVALID_REQUEST') {
-    super(message);
-    this.code = code;
-  }
+  readonly code = 'ERR_INVALID_REQUEST';
+  override readonly status = 400;
+  override readonly oauthError = 'invalid_request';
 }
 
 /** 401: a token failed verification, for whatever reason (RFC 6750 invalid_token). */
 export class InvalidTokenError extends FirebridgeError {
-  readonly code: string;
-  readonly status = 401;
-  readonly oauthError = 'invalid_token';
-  constructor(message: string, code = 'ERR_INVALID_TOKEN', options?: { cause?: unknown }) {
+  override readonly status = 401;
+  override readonly oauthError = 'invalid_token';
+  constructor(
+    message: string,
+    readonly code: TokenErrorCode = 'ERR_INVALID_TOKEN',
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
-    this.code = code;
   }
 }
 
 /** 403: the token is valid but the sign-in policy does not admit this account. */
 export class AccessDeniedError extends FirebridgeError {
-  readonly code: string;
-  readonly status = 403;
-  readonly oauthError = 'access_denied';
-  constructor(message: string, code = 'ERR_ACCESS_DENIED') {
+  override readonly status = 403;
+  override readonly oauthError = 'access_denied';
+  constructor(
+    message: string,
+    readonly code: PolicyErrorCode = 'ERR_ACCESS_DENIED',
+  ) {
     super(message);
-    this.code = code;
   }
 }
 
 /** 429: too many requests from one client; retry after `retryAfterSeconds`. */
 export class RateLimitedError extends FirebridgeError {
   readonly code = 'ERR_RATE_LIMITED';
-  readonly status = 429;
-  readonly oauthError = 'too_many_requests';
+  override readonly status = 429;
+  override readonly oauthError = 'too_many_requests';
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
@@ -66,60 +144,98 @@ export class RateLimitedError extends FirebridgeError {
 /** 503: shared state (Redis) or another dependency the request cannot do without is unavailable. */
 export class DependencyUnavailableError extends FirebridgeError {
   readonly code = 'ERR_DEPENDENCY_UNAVAILABLE';
-  readonly status = 503;
-  readonly oauthError = 'temporarily_unavailable';
+  override readonly status = 503;
+  override readonly oauthError = 'temporarily_unavailable';
 }
 
 /** 401 without an error code: the request carried no bearer credentials at all (RFC 6750 §3.1). */
 export class MissingCredentialsError extends FirebridgeError {
   readonly code = 'ERR_NO_CREDENTIALS';
-  readonly status = 401;
-  readonly oauthError = 'unauthorized';
+  override readonly status = 401;
+  override readonly oauthError = 'unauthorized';
 }
 
 /** 503: the verification keys could not be obtained (and no usable stale copy exists). */
 export class KeysUnavailableError extends FirebridgeError {
   readonly code = 'ERR_KEYS_UNAVAILABLE';
-  readonly status = 503;
-  readonly oauthError = 'temporarily_unavailable';
+  override readonly status = 503;
+  override readonly oauthError = 'temporarily_unavailable';
 }
 
 /** 503: no signing key is loaded, so no custom token can be minted. */
 export class SigningUnavailableError extends FirebridgeError {
   readonly code = 'ERR_SIGNING_UNAVAILABLE';
-  readonly status = 503;
-  readonly oauthError = 'temporarily_unavailable';
+  override readonly status = 503;
+  override readonly oauthError = 'temporarily_unavailable';
 }
 
-/** A setting is missing or invalid. Thrown only at start-up; names the setting. */
-export class ConfigError extends Error {
+// ---- Internal: start-up, admin commands, outbound calls ----
+
+/** A setting is missing or invalid. Thrown only at start-up (or by a library factory); names the setting. */
+export class ConfigError extends FirebridgeError {
   readonly code = 'ERR_CONFIG';
   constructor(
     readonly setting: string,
     message: string,
   ) {
     super(`${setting}: ${message}`);
-    this.name = 'ConfigError';
   }
 }
 
 /** A service-account key file is unusable. Never carries key material in its message. */
-export class KeyFileError extends Error {
+export class KeyFileError extends FirebridgeError {
   readonly code = 'ERR_KEY_FILE';
   constructor(
     readonly file: string,
     message: string,
   ) {
     super(`${file}: ${message}`);
-    this.name = 'KeyFileError';
   }
 }
 
 /** A `keys` admin command was refused or failed. A one-line reason; never key material. */
-export class KeyAdminError extends Error {
+export class KeyAdminError extends FirebridgeError {
   readonly code = 'ERR_KEY_ADMIN';
-  constructor(message: string) {
+}
+
+/** A command line could not be understood (the CLI prints its usage). */
+export class UsageError extends FirebridgeError {
+  readonly code = 'ERR_USAGE';
+}
+
+/** A key set could not be fetched (network, timeout, HTTP status). */
+export class KeySetFetchError extends FirebridgeError {
+  readonly code = 'ERR_KEY_SET_FETCH';
+}
+
+/** A key set was fetched but is not a usable JWKS or x509 map. */
+export class KeySetFormatError extends FirebridgeError {
+  readonly code = 'ERR_KEY_SET_FORMAT';
+}
+
+/** A response body passed its size cap while being read. */
+export class ResponseTooLargeError extends FirebridgeError {
+  readonly code = 'ERR_RESPONSE_TOO_LARGE';
+}
+
+/** A circuit breaker is open: the endpoint kept failing, so it is not called for a while. */
+export class CircuitOpenError extends FirebridgeError {
+  readonly code = 'ERR_CIRCUIT_OPEN';
+}
+
+/** A call to a Google API failed. The message names the call and Google's reason, never a secret. */
+export class GoogleApiError extends FirebridgeError {
+  readonly code = 'ERR_GOOGLE_API';
+  constructor(
+    message: string,
+    /** The HTTP status Google answered, when it answered. */
+    readonly httpStatus?: number,
+  ) {
     super(message);
-    this.name = 'KeyAdminError';
   }
+}
+
+/** Application Default Credentials (or another Google credential) are missing or unusable. */
+export class GoogleCredentialsError extends FirebridgeError {
+  readonly code = 'ERR_GOOGLE_CREDENTIALS';
 }

@@ -1,7 +1,7 @@
 import { ConfigError, readEnvironment, loadConfig } from './config';
 import { KeyFileError } from './errors';
 import { createLogger } from './logger';
-import { startServer } from './server';
+import { startServer } from './compose/server';
 
 /** Entry point: validate settings once, start, and shut down gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {

@@ -44,9 +44,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { FakeGoogle } from '../../test/support/fake-google';
-import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../../test/support/harness';
-import { type TestKey, generateTestKey, selfSignedCertificate } from '../../test/support/keys';
+import { FakeGoogle } from '../../testkit/fake-google';
+import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../../testkit/harness';
+import { type TestKey, generateTestKey, selfSignedCertificate } from '../../testkit/keys';
 import { type BridgeProcess, startBridge } from './bridge-process';
 import { type Expectation, type Outcome, Stats } from './stats';
 

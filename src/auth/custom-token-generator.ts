@@ -1,9 +1,9 @@
 import type { Clock } from '../clock';
 import { SigningUnavailableError } from '../errors';
+import { encodeBase64Url } from '../jwt/base64url';
 import type { JsonObject } from '../jwt/decode';
-import { signRs256Jwt } from '../jwt/rs256';
+import type { CryptoSigner } from './crypto-signer';
 import { CUSTOM_TOKEN_TTL_SECONDS, customTokenPayload } from './custom-token';
-import type { ServiceAccountKey } from './service-account';
 
 export interface MintedCustomToken {
   customToken: string;
@@ -12,40 +12,36 @@ export interface MintedCustomToken {
   kid: string;
 }
 
-/** Mints Firebase custom tokens. Implementations: a key file (here), IAM signBlob (keyless). */
-export interface CustomTokenSigner {
-  /** Whether a signing key is loaded (readiness). */
+/** Mints Firebase custom tokens (the exchange's port; readiness for /readyz). */
+export interface CustomTokenMinter {
+  /** Whether a signing key is usable (readiness). */
   isReady(): boolean;
   mint(uid: string, claims: JsonObject): Promise<MintedCustomToken>;
 }
 
 /**
- * Signs with a service-account private key held in memory. The key can be swapped at any time
- * (key rotation); a mint in progress finishes with the key it started with.
+ * Builds Firebase custom tokens and has a CryptoSigner sign them, as firebase-admin's
+ * FirebaseTokenGenerator does: the header and payload are built here once for every signer, so
+ * a key file, IAM signBlob and local mode produce the same tokens.
  */
-export class ServiceAccountSigner implements CustomTokenSigner {
+export class CustomTokenGenerator implements CustomTokenMinter {
   constructor(
-    private key: ServiceAccountKey | undefined,
+    private readonly signer: CryptoSigner,
     private readonly clock: Clock,
   ) {}
 
   isReady(): boolean {
-    return this.key !== undefined;
-  }
-
-  setKey(key: ServiceAccountKey): void {
-    this.key = key;
-  }
-
-  currentKey(): ServiceAccountKey | undefined {
-    return this.key;
+    return this.signer.isReady();
   }
 
   async mint(uid: string, claims: JsonObject): Promise<MintedCustomToken> {
-    const key = this.key;
+    const key = this.signer.signingKey();
     if (!key) throw new SigningUnavailableError('no signing key is loaded');
-    const payload = customTokenPayload(key.clientEmail, uid, claims, Math.floor(this.clock() / 1000));
-    const customToken = await signRs256Jwt({ typ: 'JWT', kid: key.privateKeyId }, payload, key.privateKey);
-    return { customToken, expiresIn: CUSTOM_TOKEN_TTL_SECONDS, kid: key.privateKeyId };
+    const payload = customTokenPayload(key.accountEmail, uid, claims, Math.floor(this.clock() / 1000));
+    const header: JsonObject = { alg: this.signer.algorithm, typ: 'JWT' };
+    if (key.kid !== undefined) header.kid = key.kid;
+    const signingInput = `${encodeBase64Url(JSON.stringify(header))}.${encodeBase64Url(JSON.stringify(payload))}`;
+    const { signature, kid } = await key.sign(Buffer.from(signingInput));
+    return { customToken: `${signingInput}.${encodeBase64Url(signature)}`, expiresIn: CUSTOM_TOKEN_TTL_SECONDS, kid };
   }
 }

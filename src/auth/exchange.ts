@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { googleDeveloperClaims } from './custom-token';
+import type { CustomTokenMinter } from './custom-token-generator';
 import type { GoogleIdTokenVerifier } from './google-id-token-verifier';
 import type { NonceService } from './nonces';
 import type { ReplayGuard } from './replay-guard';
 import type { SignInPolicy } from './sign-in-policy';
-import type { CustomTokenSigner } from './signer';
 import { uidForGoogleSub } from './uid';
 
 export interface ExchangeResult {
@@ -16,7 +16,7 @@ export interface ExchangeResult {
 
 export interface ExchangeDeps {
   googleVerifier: Pick<GoogleIdTokenVerifier, 'verify'>;
-  signer: CustomTokenSigner;
+  minter: CustomTokenMinter;
   logger: Logger;
   clock: Clock;
   policy?: SignInPolicy;
@@ -52,7 +52,7 @@ export class TokenExchange {
     const uid = uidForGoogleSub(identity.sub);
     let minted;
     try {
-      minted = await deps.signer.mint(uid, googleDeveloperClaims(identity));
+      minted = await deps.minter.mint(uid, googleDeveloperClaims(identity));
     } catch (err) {
       // Our failure, not the user's: let the same token be tried again.
       await deps.replay?.release(idToken);

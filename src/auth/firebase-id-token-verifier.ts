@@ -4,14 +4,9 @@ import { checkStringClaim, checkTimes } from '../jwt/claims';
 import type { JsonObject } from '../jwt/decode';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { checkSignature, decodeRs256 } from '../jwt/verify-jws';
+import type { FirebaseTokenVerifier, FirebaseUser } from './firebase-token-verifier';
 
-/** A verified Firebase user: the uid and every claim of the ID token. */
-export interface FirebaseUser {
-  uid: string;
-  claims: JsonObject;
-  /** Token expiry, seconds since the epoch. */
-  exp: number;
-}
+export type { FirebaseUser };
 
 export interface FirebaseIdTokenVerifierOptions {
   keys: KeySetCache;
@@ -31,7 +26,7 @@ export function firebaseIssuer(projectId: string): string {
  * x509 certificates, aud the project ID, iss securetoken.google.com/<project>, sub a non-empty
  * string of at most 128 characters, exp in the future, iat and auth_time not in the future.
  */
-export class FirebaseIdTokenVerifier {
+export class FirebaseIdTokenVerifier implements FirebaseTokenVerifier {
   private readonly issuer: string;
 
   constructor(private readonly options: FirebaseIdTokenVerifierOptions) {

@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { DependencyUnavailableError, InvalidTokenError } from '../errors';
-import type { FirebaseTokenVerifier } from '../http/require-firebase-auth';
-import type { FirebaseUser } from './firebase-id-token-verifier';
-import type { AccountState, IdentityToolkitClient } from './identity-toolkit-client';
+import type { AccountDirectory, AccountState } from './account-directory';
+import type { FirebaseTokenVerifier, FirebaseUser } from './firebase-token-verifier';
 
 export interface RevocationCheckerOptions {
-  client: Pick<IdentityToolkitClient, 'lookup'>;
+  client: Pick<AccountDirectory, 'lookup'>;
   clock: Clock;
   logger: Logger;
   /** How long one lookup answers for a user (REVOCATION_CACHE_SECONDS). */

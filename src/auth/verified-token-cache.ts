@@ -1,7 +1,6 @@
 import type { Clock } from '../clock';
-import type { FirebaseTokenVerifier } from '../http/require-firebase-auth';
 import type { KeySetCache } from '../jwt/key-set-cache';
-import type { FirebaseUser } from './firebase-id-token-verifier';
+import type { FirebaseTokenVerifier, FirebaseUser } from './firebase-token-verifier';
 
 export interface VerifiedTokenCacheOptions {
   /** The real verifier; every token not (or no longer) in the cache goes through it. */

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { Clock } from '../clock';
-import { ConfigError, type KeysAdminConfig, loadKeysAdminConfig } from '../config';
+import { type KeysAdminConfig, loadKeysAdminConfig } from '../config';
 import type { Env } from '../config/parse';
-import { KeyAdminError, KeyFileError } from '../errors';
-import type { FetchFn } from '../jwt/key-set-source';
-import { AdcError, ApplicationDefaultCredentials } from './adc';
+import { FirebridgeError, UsageError } from '../errors';
+import { GoogleApiClient } from '../google/client';
+import { ApplicationDefaultCredentials } from '../google/credentials';
+import { IamClient } from '../google/iam';
+import type { FetchFn } from '../outbound/fetch';
 import {
   type CommandResult,
   type KeyAdminDeps,
@@ -14,10 +16,8 @@ import {
   retireKey,
   rotateCreate,
   rotateFromFile,
-} from './admin-commands';
-import { appendAuditEntry, describeOperator } from './audit-log';
-import { GoogleApiError } from './google-http';
-import { IamClient } from './iam-client';
+} from '../keys/admin-commands';
+import { appendAuditEntry, describeOperator } from '../keys/audit-log';
 
 export const KEYS_USAGE = [
   'usage: npm run keys -- <command>',
@@ -43,8 +43,6 @@ type Parsed =
   | { command: 'rotate --create' }
   | { command: 'retire' | 'retire --delete-remote'; kid: string }
   | { command: 'activate'; kid: string };
-
-class UsageError extends Error {}
 
 export function parseKeysArgs(argv: readonly string[]): Parsed {
   const [command, ...rest] = argv;
@@ -82,8 +80,7 @@ export function parseKeysArgs(argv: readonly string[]): Parsed {
 
 /** A one-line reason that can never carry key material (unknown errors are named, not quoted). */
 function reasonOf(err: unknown): string {
-  const known =
-    err instanceof KeyAdminError || err instanceof KeyFileError || err instanceof GoogleApiError || err instanceof AdcError || err instanceof ConfigError;
+  const known = err instanceof FirebridgeError;
   const errno = (err as NodeJS.ErrnoException).code;
   const text = known ? (err as Error).message : `unexpected ${(err as Error).name ?? 'error'}${errno ? ` (${errno})` : ''}`;
   return text.replace(/\s+/g, ' ').trim();
@@ -115,7 +112,7 @@ export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promis
   const deps: KeyAdminDeps = {
     config,
     clock: io.clock,
-    iam: () => new IamClient({ baseUrl: config.iamApiUrl, tokens: adcFor(), fetch: io.fetch, timeoutMs: config.timeoutMs }),
+    iam: () => new IamClient(new GoogleApiClient({ tokens: adcFor(), fetch: io.fetch, clock: io.clock, timeoutMs: config.timeoutMs }), config.iamApiUrl),
     operator: await operator(),
   };
   const kidOf = 'kid' in parsed ? parsed.kid : undefined;

@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { systemClock } from './clock';
-import type { Config } from './config';
-import { createApp } from './http/app';
-import type { FetchFn } from './jwt/key-set-source';
-import { LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from './local/local-routes';
-import { type Dependencies, createDependencies } from './wiring';
+import { systemClock } from '../clock';
+import type { Config } from '../config';
+import { createApp } from '../http/app';
+import { LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from '../local/local-routes';
+import type { FetchFn } from '../outbound/fetch';
+import { type Dependencies, createDependencies } from './dependencies';
 
 export interface RunningServer {
   server: Server;

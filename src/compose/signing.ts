@@ -1,20 +1,23 @@
-import type { Logger } from 'pino';
-import type { Clock } from '../clock';
 import type { ConfiguredConfig } from '../config';
-import { warnOnWideModes } from '../auth/key-directory';
-import { type CustomTokenSigner, ServiceAccountSigner } from '../auth/signer';
-import type { FetchFn } from '../jwt/key-set-source';
-import { type AccessTokenSource, ApplicationDefaultCredentials } from './adc';
-import { hasKeyFiles, loadKeyring } from './keyring';
-import { KeyringWatcher } from './keyring-watcher';
-import { SignBlobSigner } from './sign-blob-signer';
+import { CustomTokenGenerator, type CustomTokenMinter } from '../auth/custom-token-generator';
+import type { AccessTokenSource } from '../google/access-token';
+import { GoogleApiClient } from '../google/client';
+import { ApplicationDefaultCredentials } from '../google/credentials';
+import { IamSigner } from '../google/iam-signer';
+import { warnOnWideModes } from '../keys/key-file-modes';
+import { KeyFileSigner } from '../keys/key-file-signer';
+import { hasKeyFiles, loadKeyring } from '../keys/keyring';
+import { KeyringWatcher } from '../keys/keyring-watcher';
+import type { Runtime } from './verifiers';
 
 /** How a configured server signs custom tokens, and what has to run while it serves. */
 export interface Signing {
   mode: 'key-file' | 'keyless';
-  signer: CustomTokenSigner;
+  minter: CustomTokenMinter;
   /** Key-file mode: follows KEYS_DIR (start/stop by the server; reload on SIGHUP). */
   keyring?: KeyringWatcher;
+  /** Key-file mode: the signing key as it is now (other Google calls authenticate as its account). */
+  keyFile?: KeyFileSigner;
   /** Keyless mode: the ADC access tokens signBlob uses, for other Google calls to share. */
   accessTokens?: AccessTokenSource;
   /** Starts what runs in the background (watcher, keyless warm-up). */
@@ -27,17 +30,16 @@ export interface Signing {
  * KEYS_DIR is the familiar start-up error). Keyless mode when KEYS_DIR holds no key file and
  * SERVICE_ACCOUNT_EMAIL names the account to sign as through IAM Credentials signBlob.
  */
-export function createSigning(config: ConfiguredConfig, runtime: { logger: Logger; clock: Clock; fetch: FetchFn }): Signing {
+export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signing {
   const { logger, clock } = runtime;
   if (config.serviceAccountEmail !== undefined && !hasKeyFiles(config.keysDir)) {
     const tokens = new ApplicationDefaultCredentials({ config: config.googleApis, fetch: runtime.fetch, clock });
-    const signer = new SignBlobSigner({
+    const signer = new IamSigner({
       serviceAccountEmail: config.serviceAccountEmail,
       baseUrl: config.googleApis.iamCredentialsUrl,
-      tokens,
-      fetch: runtime.fetch,
+      client: new GoogleApiClient({ tokens, fetch: runtime.fetch, clock, timeoutMs: config.googleApis.timeoutMs }),
+      warmUp: () => tokens.getAccessToken(),
       clock,
-      timeoutMs: config.googleApis.timeoutMs,
       logger,
     });
     logger.info(
@@ -46,7 +48,7 @@ export function createSigning(config: ConfiguredConfig, runtime: { logger: Logge
     );
     return {
       mode: 'keyless',
-      signer,
+      minter: new CustomTokenGenerator(signer, clock),
       accessTokens: tokens,
       start: async () => {
         try {
@@ -67,7 +69,7 @@ export function createSigning(config: ConfiguredConfig, runtime: { logger: Logge
     { kid: key.privateKeyId, serviceAccount: key.clientEmail, project: key.projectId, kids: keyring.entries.map((e) => e.kid) },
     'signing key loaded',
   );
-  const signer = new ServiceAccountSigner(key, clock);
+  const signer = new KeyFileSigner(key);
   const watcher = new KeyringWatcher({
     dir: config.keysDir,
     projectId: config.projectId,
@@ -78,8 +80,9 @@ export function createSigning(config: ConfiguredConfig, runtime: { logger: Logge
   });
   return {
     mode: 'key-file',
-    signer,
+    minter: new CustomTokenGenerator(signer, clock),
     keyring: watcher,
+    keyFile: signer,
     start: async () => watcher.start(),
     stop: () => watcher.stop(),
   };

@@ -22,6 +22,16 @@ export const DEFAULT_FIREBASE_CERTS_URL =
 
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
+/** Defaults and bounds of the settings the server and the library's firebaseVerifier() share. */
+export const VERIFIER_BOUNDS = {
+  clockSkewSeconds: { def: 60, min: 0, max: MAX_CLOCK_SKEW_SECONDS },
+  certsFetchTimeoutMs: { def: 5000, min: 100, max: 60_000 },
+  // Never 0: it is what keeps a flood of unknown kids (and an outage) from hammering Google.
+  certsRefetchCooldownMs: { def: 10_000, min: 100, max: 3_600_000 },
+  certsMaxStaleSeconds: { def: 21_600, min: 0, max: 7 * 86_400 },
+  verifiedTokenCacheMaxEntries: { def: 10_000, min: 0, max: 1_000_000 },
+} as const;
+
 export interface BaseConfig {
   port: number;
   host: string;
@@ -60,9 +70,27 @@ export type Config = ConfiguredConfig | LocalConfig;
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
+function bounded(env: Env, name: string, b: { def: number; min: number; max: number }): number {
+  return int(env, name, b.def, b.min, b.max);
+}
+
 /** Firebase / Google Cloud project IDs: 6-30 lowercase letters, digits and hyphens, starting with a letter. */
 export function isValidProjectId(value: string): boolean {
   return PROJECT_ID.test(value);
+}
+
+/** A real project's ID (never a demo- one, which cannot sign in real users). `name` is the setting or option. */
+export function checkProjectId(name: string, value: string): string {
+  if (!PROJECT_ID.test(value)) {
+    throw new ConfigError(
+      name,
+      `"${value}" is not a valid project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)`,
+    );
+  }
+  if (value.startsWith('demo-')) {
+    throw new ConfigError(name, 'a demo- project cannot sign in real users; unset it to use local mode');
+  }
+  return value;
 }
 
 /**
@@ -95,14 +123,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     nodeEnv,
     googleCertsUrl: url(env, 'GOOGLE_CERTS_URL', DEFAULT_GOOGLE_CERTS_URL),
     firebaseCertsUrl: url(env, 'FIREBASE_CERTS_URL', DEFAULT_FIREBASE_CERTS_URL),
-    clockSkewSeconds: int(env, 'CLOCK_SKEW_SECONDS', 60, 0, MAX_CLOCK_SKEW_SECONDS),
-    certsFetchTimeoutMs: int(env, 'CERTS_FETCH_TIMEOUT_MS', 5000, 100, 60_000),
-    // Never 0: it is what keeps a flood of unknown kids (and an outage) from hammering Google.
-    certsRefetchCooldownMs: int(env, 'CERTS_REFETCH_COOLDOWN_MS', 10_000, 100, 3_600_000),
-    certsMaxStaleSeconds: int(env, 'CERTS_MAX_STALE_SECONDS', 21_600, 0, 7 * 86_400),
+    clockSkewSeconds: bounded(env, 'CLOCK_SKEW_SECONDS', VERIFIER_BOUNDS.clockSkewSeconds),
+    certsFetchTimeoutMs: bounded(env, 'CERTS_FETCH_TIMEOUT_MS', VERIFIER_BOUNDS.certsFetchTimeoutMs),
+    certsRefetchCooldownMs: bounded(env, 'CERTS_REFETCH_COOLDOWN_MS', VERIFIER_BOUNDS.certsRefetchCooldownMs),
+    certsMaxStaleSeconds: bounded(env, 'CERTS_MAX_STALE_SECONDS', VERIFIER_BOUNDS.certsMaxStaleSeconds),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
     hardening: hardeningSettings(env),
-    verifiedTokenCacheMaxEntries: int(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, 0, 1_000_000),
+    verifiedTokenCacheMaxEntries: bounded(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', VERIFIER_BOUNDS.verifiedTokenCacheMaxEntries),
   };
 
   if (local) {
@@ -120,15 +147,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   if (projectIdRaw === undefined) {
     throw new ConfigError('FIREBASE_PROJECT_ID', 'is required (your Firebase project ID, e.g. my-app-12345)');
   }
-  if (!PROJECT_ID.test(projectIdRaw)) {
-    throw new ConfigError(
-      'FIREBASE_PROJECT_ID',
-      `"${projectIdRaw}" is not a valid project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)`,
-    );
-  }
-  if (projectIdRaw.startsWith('demo-')) {
-    throw new ConfigError('FIREBASE_PROJECT_ID', 'a demo- project cannot sign in real users; unset it to use local mode');
-  }
+  checkProjectId('FIREBASE_PROJECT_ID', projectIdRaw);
   if (clientIds === undefined) {
     throw new ConfigError(
       'GOOGLE_CLIENT_IDS',

@@ -15,7 +15,12 @@ export function int(env: Env, name: string, def: number, min: number, max: numbe
   const raw = str(env, name);
   if (raw === undefined) return def;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  const value = Number(raw);
+  return checkInt(name, Number(raw), min, max);
+}
+
+/** A whole number within bounds: the rule of `int`, for a value given in code (library options). */
+export function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value)) throw new ConfigError(name, `must be a whole number, got "${String(value)}"`);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
@@ -33,7 +38,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** An http(s) URL; plain http only for loopback hosts, so keys are never fetched in the clear. */
 export function url(env: Env, name: string, def: string): string {
-  const raw = str(env, name) ?? def;
+  return checkUrl(name, str(env, name) ?? def);
+}
+
+/** The rule of `url`, for a value given in code (library options). */
+export function checkUrl(name: string, raw: string): string {
   let parsed: URL;
   try {
     parsed = new URL(raw);

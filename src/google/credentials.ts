@@ -1,213 +1,264 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { type AuthClient, ExternalAccountClient, Impersonated, JWT, UserRefreshClient } from 'google-auth-library';
 import type { Clock } from '../clock';
 import type { GoogleApiConfig } from '../config';
-import type { FetchFn } from '../jwt/key-set-source';
-import { signRs256Jwt } from '../jwt/rs256';
-import { GoogleApiError, callGoogleJson } from './google-http';
+import { GoogleApiError, GoogleCredentialsError } from '../errors';
+import type { FetchFn } from '../outbound/fetch';
+import { type AccessTokenSource, CachedAccessToken, type IssuedToken, issuedToken } from './access-token';
+import { callGoogleJson, googleReason } from './client';
+import { googleTransport } from './transport';
 
 /*
- * Application Default Credentials, read by this small module rather than google-auth-library.
- * The bridge must be testable against a fake token endpoint (GOOGLE_TOKEN_URL) with an injected
- * fetch and clock. google-auth-library 10 cannot be pointed there cleanly: its service-account
- * path (bundled gtoken, build/src/gtoken/getToken.js and jwsSign.js) hard-codes
- * https://oauth2.googleapis.com/token as both the URL and the assertion's aud, and its metadata
- * path (gcp-metadata) reads GCE_METADATA_HOST from the environment itself, which only
- * src/config/index.ts may read here. What ADC needs here is small:
- *   1. GOOGLE_APPLICATION_CREDENTIALS, else gcloud's well-known file: a `service_account` key
- *      (JWT-bearer grant, RFC 7523, to GOOGLE_TOKEN_URL) or an `authorized_user` (refresh_token
- *      grant to GOOGLE_TOKEN_URL);
- *   2. else the metadata server (GCE_METADATA_HOST) on Google Cloud.
- * Tokens are cached and refreshed before they expire; concurrent callers share one refresh.
+ * Application Default Credentials, on google-auth-library: every credential file type it knows
+ * (service_account, authorized_user, impersonated_service_account, external_account: workload
+ * identity federation from AWS, Azure, GitHub Actions, Kubernetes...) is built with its own
+ * client class, given a transport on the injected fetch (google/transport.ts).
+ *
+ * Two things stay here:
+ * - The order ADC looks in (GOOGLE_APPLICATION_CREDENTIALS, gcloud's well-known file, the metadata
+ *   server), because only src/config/ reads the environment: GoogleAuth would read it itself.
+ * - The metadata server client: the library's (gcp-metadata) reads GCE_METADATA_HOST from the
+ *   environment and uses gaxios' global instance, so it cannot be given the injected fetch.
+ *
+ * When a token is fetched is decided by CachedAccessToken on the injected clock; the library
+ * clients are built with an eager-refresh threshold that makes them fetch whenever asked.
  */
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+export const DEFAULT_IAM_CREDENTIALS_URL = 'https://iamcredentials.googleapis.com';
 
-/** An OAuth 2.0 access token for Google APIs, and whose it is. */
-export interface AccessTokenSource {
-  getAccessToken(): Promise<string>;
-  /** The account the credentials act as, when known (audit trail). */
-  accountEmail(): Promise<string | undefined>;
-}
-
-type Credential =
-  | { kind: 'service_account'; clientEmail: string; privateKeyId?: string; privateKey: KeyObject; source: string }
-  | { kind: 'authorized_user'; clientId: string; clientSecret: string; refreshToken: string; account?: string; source: string }
-  | { kind: 'metadata' };
-
-export class AdcError extends Error {
-  readonly code = 'ERR_ADC';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdcError';
-  }
-}
+/** Makes a google-auth-library client treat its cached token as always expiring: CachedAccessToken owns the caching. */
+export const ALWAYS_REFRESH = { eagerRefreshThresholdMillis: Number.MAX_SAFE_INTEGER } as const;
 
 export interface AdcOptions {
-  config: Pick<GoogleApiConfig, 'credentialsFile' | 'wellKnownCredentialsFile' | 'tokenUrl' | 'metadataHost' | 'timeoutMs'>;
+  config: Pick<GoogleApiConfig, 'credentialsFile' | 'wellKnownCredentialsFile' | 'tokenUrl' | 'metadataHost' | 'timeoutMs'> &
+    Partial<Pick<GoogleApiConfig, 'iamCredentialsUrl'>>;
   fetch: FetchFn;
   clock: Clock;
   scopes?: readonly string[];
 }
 
-/** Refresh this long before expiry (less for short-lived tokens: half their life). */
-const REFRESH_MARGIN_MS = 5 * 60_000;
+type JsonRecord = Record<string, unknown>;
 
-function readCredentialFile(file: string): Credential {
-  let doc: Record<string, unknown>;
+/** What ADC found: a library client and what to call it in logs and errors. */
+interface Resolved {
+  /** For logs: the credential type and where it came from; no secret. */
+  description: string;
+  /** Fetches a new token (never from a cache). */
+  fetchToken(): Promise<IssuedToken>;
+  accountEmail(): Promise<string | undefined>;
+}
+
+function readJsonFile(file: string): JsonRecord {
+  let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new AdcError(`${file}: ${code ? `cannot be read (${code})` : 'is not valid JSON'}`);
+    throw new GoogleCredentialsError(`${file}: ${code ? `cannot be read (${code})` : 'is not valid JSON'}`);
   }
-  const s = (field: string): string | undefined => (typeof doc[field] === 'string' && doc[field] !== '' ? (doc[field] as string) : undefined);
-  if (doc.type === 'service_account') {
-    const clientEmail = s('client_email');
-    const pem = s('private_key');
-    if (!clientEmail || !pem) throw new AdcError(`${file}: a service_account file needs client_email and private_key`);
-    let privateKey: KeyObject;
-    try {
-      privateKey = createPrivateKey({ key: pem, format: 'pem' });
-    } catch {
-      throw new AdcError(`${file}: "private_key" does not import as a PEM private key`);
-    }
-    return { kind: 'service_account', clientEmail, privateKeyId: s('private_key_id'), privateKey, source: file };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new GoogleCredentialsError(`${file}: is not a JSON object`);
+  return doc as JsonRecord;
+}
+
+function field(doc: JsonRecord, name: string): string | undefined {
+  const value = doc[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * A library error as a GoogleApiError: the endpoint and Google's reason (its answers never echo
+ * credentials), never the request (an assertion, a refresh token, a subject token).
+ */
+export function libraryError(err: unknown, what: string, timeoutMs: number): GoogleApiError {
+  if (err instanceof GoogleApiError) return err;
+  const e = err as { response?: { status?: number; data?: unknown }; status?: number; code?: unknown; name?: string; cause?: unknown };
+  const status = typeof e?.response?.status === 'number' ? e.response.status : undefined;
+  if (status !== undefined) return new GoogleApiError(`${what}: HTTP ${status}${googleReason(e.response?.data)}`, status);
+  const text = `${String((err as Error)?.message ?? '')} ${String((e?.cause as Error | undefined)?.message ?? '')}`;
+  if (/too large/i.test(text)) return new GoogleApiError(`${what}: response too large`);
+  if (/abort|timeout|timed out/i.test(text) || e?.name === 'TimeoutError') return new GoogleApiError(`${what}: timed out after ${timeoutMs} ms`);
+  return new GoogleApiError(`${what}: request failed`);
+}
+
+/** The token a library client holds right after it fetched one, and how long it lives. */
+export async function tokenFrom(client: AuthClient, what: string, timeoutMs: number): Promise<IssuedToken> {
+  let token: string | null | undefined;
+  try {
+    ({ token } = await client.getAccessToken());
+  } catch (err) {
+    throw libraryError(err, what, timeoutMs);
   }
-  if (doc.type === 'authorized_user') {
-    const clientId = s('client_id');
-    const clientSecret = s('client_secret');
-    const refreshToken = s('refresh_token');
-    if (!clientId || !clientSecret || !refreshToken) {
-      throw new AdcError(`${file}: an authorized_user file needs client_id, client_secret and refresh_token`);
-    }
-    return { kind: 'authorized_user', clientId, clientSecret, refreshToken, account: s('account'), source: file };
-  }
-  throw new AdcError(`${file}: credentials of type "${String(doc.type)}" are not supported (service_account or authorized_user)`);
+  if (!token) throw new GoogleApiError(`${what}: answered without an access token`);
+  const expiry = client.credentials.expiry_date;
+  // The library records expiry as an absolute time on the system clock: turn it back into a lifetime.
+  const expiresInMs = typeof expiry === 'number' && expiry > Date.now() ? expiry - Date.now() : 0;
+  if (expiresInMs <= 0) throw new GoogleApiError(`${what}: answered without an expiry`);
+  return { token, expiresInMs };
 }
 
 export class ApplicationDefaultCredentials implements AccessTokenSource {
-  private credential?: Credential;
-  private cached?: { token: string; refreshAt: number; expiresAt: number };
-  private inflight?: Promise<string>;
+  private resolved?: Resolved;
+  private readonly cache: CachedAccessToken;
   private email?: Promise<string | undefined>;
 
-  constructor(private readonly options: AdcOptions) {}
+  constructor(private readonly options: AdcOptions) {
+    this.cache = new CachedAccessToken(options.clock, () => this.resolve().fetchToken());
+  }
 
-  /** Which credentials ADC found (no secrets): for logs. */
+  private get scopes(): string[] {
+    return [...(this.options.scopes ?? [CLOUD_PLATFORM_SCOPE])];
+  }
+
+  /** Which credentials ADC found (no secrets): for logs. Throws GoogleCredentialsError when they are unusable. */
   describe(): string {
-    const credential = this.resolve();
-    return credential.kind === 'metadata' ? `metadata server ${this.options.config.metadataHost}` : `${credential.kind} from ${credential.source}`;
+    return this.resolve().description;
   }
 
-  private resolve(): Credential {
-    if (this.credential) return this.credential;
-    const { credentialsFile, wellKnownCredentialsFile } = this.options.config;
-    if (credentialsFile !== undefined) this.credential = readCredentialFile(credentialsFile);
-    else if (wellKnownCredentialsFile !== undefined && existsSync(wellKnownCredentialsFile)) {
-      this.credential = readCredentialFile(wellKnownCredentialsFile);
-    } else this.credential = { kind: 'metadata' };
-    return this.credential;
+  getAccessToken(): Promise<string> {
+    return this.cache.get();
   }
 
-  async getAccessToken(): Promise<string> {
-    const now = this.options.clock();
-    if (this.cached && now < this.cached.refreshAt) return this.cached.token;
-    this.inflight ??= this.fetchToken().finally(() => {
-      this.inflight = undefined;
-    });
-    try {
-      return await this.inflight;
-    } catch (err) {
-      // A refresh that fails while the old token is still valid does not fail the caller.
-      if (this.cached && this.options.clock() < this.cached.expiresAt - 10_000) return this.cached.token;
-      throw err;
-    }
+  /** Forgets the cached token (Google refused it); the next call fetches a new one. */
+  invalidate(): void {
+    this.cache.invalidate();
   }
 
   accountEmail(): Promise<string | undefined> {
-    this.email ??= this.lookUpEmail().catch(() => undefined);
+    this.email ??= Promise.resolve()
+      .then(() => this.resolve().accountEmail())
+      .catch(() => undefined);
     return this.email;
   }
 
-  private async lookUpEmail(): Promise<string | undefined> {
-    const credential = this.resolve();
-    if (credential.kind === 'service_account') return credential.clientEmail;
-    if (credential.kind === 'authorized_user') return credential.account;
-    const { fetch: fetchFn, config } = this.options;
-    const response = await fetchFn(`http://${config.metadataHost}/computeMetadata/v1/instance/service-accounts/default/email`, {
-      headers: { 'Metadata-Flavor': 'Google' },
-      signal: AbortSignal.timeout(config.timeoutMs),
-    });
-    if (!response.ok) return undefined;
-    const text = (await response.text()).trim();
-    return /^[^@\s]+@[^@\s]+$/.test(text) ? text : undefined;
+  private resolve(): Resolved {
+    if (this.resolved) return this.resolved;
+    const { credentialsFile, wellKnownCredentialsFile } = this.options.config;
+    if (credentialsFile !== undefined) this.resolved = this.fromFile(credentialsFile);
+    else if (wellKnownCredentialsFile !== undefined && existsSync(wellKnownCredentialsFile)) {
+      this.resolved = this.fromFile(wellKnownCredentialsFile);
+    } else this.resolved = this.metadataServer();
+    return this.resolved;
   }
 
-  private async fetchToken(): Promise<string> {
-    const credential = this.resolve();
-    const { fetch: fetchFn, config, clock } = this.options;
-    const scopes = this.options.scopes ?? [CLOUD_PLATFORM_SCOPE];
-    let body: Record<string, unknown>;
-    if (credential.kind === 'metadata') {
-      const url = `http://${config.metadataHost}/computeMetadata/v1/instance/service-accounts/default/token?scopes=${encodeURIComponent(scopes.join(' '))}`;
-      body = await callGoogleJson(fetchFn, 'metadata server token', url, { headers: { 'Metadata-Flavor': 'Google' } }, config.timeoutMs);
-    } else if (credential.kind === 'service_account') {
-      body = await requestServiceAccountToken(credential, scopes, { fetch: fetchFn, clock, tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs });
-    } else {
-      const form = new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: credential.clientId,
-        client_secret: credential.clientSecret,
-        refresh_token: credential.refreshToken,
-      });
-      body = await postTokenForm(form, { fetch: fetchFn, tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs });
+  private transport() {
+    const { fetch, config } = this.options;
+    return googleTransport({ fetch, tokenUrl: config.tokenUrl, timeoutMs: config.timeoutMs });
+  }
+
+  private fromFile(file: string): Resolved {
+    const doc = readJsonFile(file);
+    const type = String(doc.type);
+    const client = this.clientFor(doc, file);
+    const what = type === 'external_account' ? 'STS token exchange' : type === 'impersonated_service_account' ? 'IAM Credentials generateAccessToken' : 'OAuth token endpoint';
+    const { timeoutMs } = this.options.config;
+    return {
+      description: `${type} from ${file}`,
+      fetchToken: () => tokenFrom(client, what, timeoutMs),
+      accountEmail: async () => accountOf(doc, client),
+    };
+  }
+
+  /** The library client for one credential document (recursively for an impersonation's source). */
+  private clientFor(doc: JsonRecord, file: string): AuthClient {
+    const { config } = this.options;
+    const common = { transporter: this.transport(), ...ALWAYS_REFRESH };
+    switch (doc.type) {
+      case 'service_account': {
+        const email = field(doc, 'client_email');
+        const key = field(doc, 'private_key');
+        if (!email || !key) throw new GoogleCredentialsError(`${file}: a service_account file needs client_email and private_key`);
+        return new JWT({ ...common, email, key, keyId: field(doc, 'private_key_id'), scopes: this.scopes });
+      }
+      case 'authorized_user': {
+        const clientId = field(doc, 'client_id');
+        const clientSecret = field(doc, 'client_secret');
+        const refreshToken = field(doc, 'refresh_token');
+        if (!clientId || !clientSecret || !refreshToken) {
+          throw new GoogleCredentialsError(`${file}: an authorized_user file needs client_id, client_secret and refresh_token`);
+        }
+        return new UserRefreshClient({ ...common, clientId, clientSecret, refreshToken, endpoints: { oauth2TokenUrl: config.tokenUrl } });
+      }
+      case 'impersonated_service_account': {
+        const source = doc.source_credentials;
+        const url = field(doc, 'service_account_impersonation_url');
+        const target = url ? /\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(url)?.[1] : undefined;
+        if (typeof source !== 'object' || source === null || Array.isArray(source) || !target) {
+          throw new GoogleCredentialsError(
+            `${file}: an impersonated_service_account file needs source_credentials and a service_account_impersonation_url ending in :generateAccessToken`,
+          );
+        }
+        const sourceType = (source as JsonRecord).type;
+        if (sourceType !== 'service_account' && sourceType !== 'authorized_user') {
+          throw new GoogleCredentialsError(`${file}: impersonation's source_credentials must be service_account or authorized_user`);
+        }
+        const delegates = Array.isArray(doc.delegates) ? doc.delegates.filter((d): d is string => typeof d === 'string') : [];
+        return new Impersonated({
+          ...common,
+          sourceClient: this.clientFor(source as JsonRecord, file),
+          targetPrincipal: decodeURIComponent(target),
+          targetScopes: this.scopes,
+          delegates,
+          lifetime: 3600,
+          // IAM_CREDENTIALS_API_URL, as for signBlob; the library takes only the account from the file's URL.
+          endpoint: config.iamCredentialsUrl ?? DEFAULT_IAM_CREDENTIALS_URL,
+        });
+      }
+      case 'external_account': {
+        let client: AuthClient | null;
+        try {
+          client = ExternalAccountClient.fromJSON({ ...(doc as object), ...common, scopes: this.scopes } as Parameters<typeof ExternalAccountClient.fromJSON>[0]);
+        } catch (err) {
+          throw new GoogleCredentialsError(`${file}: not a usable external_account file (${(err as Error).message.slice(0, 200)})`);
+        }
+        if (!client) throw new GoogleCredentialsError(`${file}: not a usable external_account file`);
+        // google-auth-library 10 builds the STS client with a gaxios of its own (baseexternalclient.js):
+        // give it this transport too, so the token exchange also goes through the injected fetch.
+        const sts = (client as unknown as { stsCredential?: { transporter?: unknown } }).stsCredential;
+        if (sts && 'transporter' in sts) sts.transporter = common.transporter;
+        return client;
+      }
+      default:
+        throw new GoogleCredentialsError(
+          `${file}: credentials of type "${String(doc.type)}" are not supported (service_account, authorized_user, impersonated_service_account or external_account)`,
+        );
     }
-    this.cached = cachedAccessToken(body, clock());
-    return this.cached.token;
+  }
+
+  /** The metadata server of Google Cloud (plain http, Metadata-Flavor: Google). */
+  private metadataServer(): Resolved {
+    const { fetch: fetchFn, config } = this.options;
+    const base = `http://${config.metadataHost}/computeMetadata/v1/instance/service-accounts/default`;
+    const headers = { 'Metadata-Flavor': 'Google' };
+    return {
+      description: `metadata server ${config.metadataHost}`,
+      fetchToken: async () =>
+        issuedToken(
+          await callGoogleJson(fetchFn, 'metadata server token', `${base}/token?scopes=${encodeURIComponent(this.scopes.join(' '))}`, { headers }, config.timeoutMs),
+        ),
+      accountEmail: async () => {
+        const response = await fetchFn(`${base}/email`, { headers, redirect: 'error', signal: AbortSignal.timeout(config.timeoutMs) });
+        if (!response.ok) return undefined;
+        const text = (await response.text()).trim();
+        return /^[^@\s]+@[^@\s]+$/.test(text) ? text : undefined;
+      },
+    };
   }
 }
 
-/** Where and how to reach the OAuth 2.0 token endpoint. */
-export interface TokenEndpoint {
-  fetch: FetchFn;
-  tokenUrl: string;
-  timeoutMs: number;
-}
-
-function postTokenForm(form: URLSearchParams, endpoint: TokenEndpoint): Promise<Record<string, unknown>> {
-  return callGoogleJson(
-    endpoint.fetch,
-    'OAuth token endpoint',
-    endpoint.tokenUrl,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() },
-    endpoint.timeoutMs,
-  );
-}
-
-/** The OAuth 2.0 JWT-bearer grant of a service account: an assertion signed with its private key. */
-export async function requestServiceAccountToken(
-  account: { clientEmail: string; privateKeyId?: string; privateKey: KeyObject },
-  scopes: readonly string[],
-  endpoint: TokenEndpoint & { clock: Clock },
-): Promise<Record<string, unknown>> {
-  const iat = Math.floor(endpoint.clock() / 1000);
-  const header = account.privateKeyId ? { typ: 'JWT', kid: account.privateKeyId } : { typ: 'JWT' };
-  const assertion = await signRs256Jwt(
-    header,
-    { iss: account.clientEmail, scope: scopes.join(' '), aud: endpoint.tokenUrl, iat, exp: iat + 3600 },
-    account.privateKey,
-  );
-  return postTokenForm(new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }), endpoint);
-}
-
-/** A token endpoint's answer as a cache entry, refreshed five minutes (or half its life) before expiry. */
-export function cachedAccessToken(body: Record<string, unknown>, now: number): { token: string; refreshAt: number; expiresAt: number } {
-  const token = body.access_token;
-  const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in);
-  if (typeof token !== 'string' || token === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-    throw new GoogleApiError('the token endpoint answered without access_token / expires_in');
+/** The account a credential file acts as, when it says (audit trail). */
+function accountOf(doc: JsonRecord, client: AuthClient): string | undefined {
+  switch (doc.type) {
+    case 'service_account':
+      return field(doc, 'client_email');
+    case 'authorized_user':
+      return field(doc, 'account');
+    case 'impersonated_service_account':
+      return (client as Impersonated).getTargetPrincipal();
+    case 'external_account':
+      return (client as unknown as { getServiceAccountEmail?: () => string | null }).getServiceAccountEmail?.() ?? undefined;
+    default:
+      return undefined;
   }
-  const lifetimeMs = expiresIn * 1000;
-  return { token, expiresAt: now + lifetimeMs, refreshAt: now + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2) };
 }
+

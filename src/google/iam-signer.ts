@@ -1,46 +1,39 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
-import { CUSTOM_TOKEN_TTL_SECONDS, customTokenPayload } from '../auth/custom-token';
-import type { CustomTokenSigner, MintedCustomToken } from '../auth/signer';
+import type { CryptoSigner, SigningKey } from '../auth/crypto-signer';
 import { SigningUnavailableError } from '../errors';
-import { decodeBase64Url, encodeBase64Url } from '../jwt/base64url';
-import type { JsonObject } from '../jwt/decode';
-import type { FetchFn } from '../jwt/key-set-source';
-import type { AccessTokenSource } from './adc';
-import { ResilientEndpoint } from '../outbound/resilient-endpoint';
-import { callGoogleJson } from './google-http';
+import { decodeBase64Url } from '../jwt/base64url';
+import type { GoogleApiClient } from './client';
 
 const RETRY_MS = 5000;
 
-export interface SignBlobSignerOptions {
+export interface IamSignerOptions {
   /** The service account custom tokens are signed as (iss = sub). */
   serviceAccountEmail: string;
   /** Base of the IAM Credentials API, e.g. https://iamcredentials.googleapis.com. */
   baseUrl: string;
-  tokens: AccessTokenSource;
-  fetch: FetchFn;
+  /** Authorized with the ADC tokens (the account must have iam.serviceAccounts.signBlob on the signing account). */
+  client: GoogleApiClient;
+  /** The same token source, to warm up (readiness) without signing. */
+  warmUp: () => Promise<unknown>;
   clock: Clock;
-  timeoutMs: number;
   logger: Logger;
 }
 
 /**
- * Keyless signing: the custom token's signing input is signed by Google with a key of the service
- * account it manages and rotates (IAM Credentials `signBlob`); no private key exists on disk or
- * in this process. The header carries no kid (it is fixed before Google picks the key); Firebase
- * tries the account's public keys. Readiness follows the last attempt: a failed access-token fetch
- * or signBlob call makes the bridge unready until one succeeds.
+ * Keyless signing, after firebase-admin's IAMSigner: the bytes are signed by Google with a key of
+ * the service account it manages and rotates (IAM Credentials `signBlob`); no private key exists on
+ * disk or in this process. There is no kid before signing (Google picks the key; Firebase tries the
+ * account's public keys). Readiness follows the last attempt: a failed access-token fetch or
+ * signBlob call makes the bridge unready until one succeeds.
  */
-export class SignBlobSigner implements CustomTokenSigner {
+export class IamSigner implements CryptoSigner {
+  readonly algorithm = 'RS256';
   private ready = false;
   private lastWarmAt = Number.NEGATIVE_INFINITY;
   private warming?: Promise<void>;
-  /** signBlob is safe to repeat: transient failures are retried; a failing API trips a circuit. */
-  private readonly endpoint: ResilientEndpoint;
 
-  constructor(private readonly options: SignBlobSignerOptions) {
-    this.endpoint = new ResilientEndpoint('iamcredentials-signblob', options.clock);
-  }
+  constructor(private readonly options: IamSignerOptions) {}
 
   /**
    * Whether signing works, as of the last attempt. While unready, a readiness probe also starts a
@@ -56,7 +49,7 @@ export class SignBlobSigner implements CustomTokenSigner {
     this.warming ??= (async () => {
       this.lastWarmAt = this.options.clock();
       try {
-        await this.options.tokens.getAccessToken();
+        await this.options.warmUp();
         this.ready = true;
       } catch (err) {
         this.ready = false;
@@ -68,25 +61,19 @@ export class SignBlobSigner implements CustomTokenSigner {
     return this.warming;
   }
 
-  async mint(uid: string, claims: JsonObject): Promise<MintedCustomToken> {
-    const { serviceAccountEmail, baseUrl, fetch: fetchFn, timeoutMs, clock, tokens, logger } = this.options;
-    const payload = customTokenPayload(serviceAccountEmail, uid, claims, Math.floor(clock() / 1000));
-    const signingInput = `${encodeBase64Url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${encodeBase64Url(JSON.stringify(payload))}`;
+  signingKey(): SigningKey {
+    return { accountEmail: this.options.serviceAccountEmail, sign: (data) => this.signBlob(data) };
+  }
+
+  private async signBlob(data: Buffer): Promise<{ signature: Buffer; kid: string }> {
+    const { serviceAccountEmail, baseUrl, client, logger } = this.options;
     let body: Record<string, unknown>;
     try {
-      const accessToken = await tokens.getAccessToken();
-      body = await this.endpoint.call(() =>
-        callGoogleJson(
-          fetchFn,
-          'IAM Credentials signBlob',
-          `${baseUrl}/v1/projects/-/serviceAccounts/${encodeURIComponent(serviceAccountEmail)}:signBlob`,
-          {
-            method: 'POST',
-            headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ payload: Buffer.from(signingInput).toString('base64') }),
-          },
-          timeoutMs,
-        ),
+      body = await client.call(
+        'iamcredentials-signblob',
+        'IAM Credentials signBlob',
+        `${baseUrl}/v1/projects/-/serviceAccounts/${encodeURIComponent(serviceAccountEmail)}:signBlob`,
+        { method: 'POST', body: { payload: data.toString('base64') } },
       );
     } catch (err) {
       this.ready = false;
@@ -102,7 +89,6 @@ export class SignBlobSigner implements CustomTokenSigner {
       throw new SigningUnavailableError('custom tokens cannot be signed right now');
     }
     this.ready = true;
-    const kid = typeof body.keyId === 'string' ? body.keyId : 'iam-signblob';
-    return { customToken: `${signingInput}.${encodeBase64Url(signature)}`, expiresIn: CUSTOM_TOKEN_TTL_SECONDS, kid };
+    return { signature, kid: typeof body.keyId === 'string' ? body.keyId : 'iam-signblob' };
   }
 }

@@ -1,14 +1,5 @@
-import type { FetchFn } from '../jwt/key-set-source';
-import type { AccessTokenSource } from './adc';
-import { GoogleApiError, callGoogleJson } from './google-http';
-
-export interface IamClientOptions {
-  /** Base of the IAM API (IAM_API_URL), e.g. https://iam.googleapis.com. */
-  baseUrl: string;
-  tokens: AccessTokenSource;
-  fetch: FetchFn;
-  timeoutMs: number;
-}
+import { GoogleApiError } from '../errors';
+import type { GoogleApiClient } from './client';
 
 export interface CreatedKey {
   /** The new key's ID (private_key_id). */
@@ -19,29 +10,23 @@ export interface CreatedKey {
 
 /** The IAM API's service-account key methods (projects.serviceAccounts.keys.create / delete). */
 export class IamClient {
-  constructor(private readonly options: IamClientOptions) {}
+  constructor(
+    private readonly client: GoogleApiClient,
+    /** Base of the IAM API (IAM_API_URL), e.g. https://iam.googleapis.com. */
+    private readonly baseUrl: string,
+  ) {}
 
   private keysUrl(email: string, projectId: string): string {
-    return `${this.options.baseUrl}/v1/projects/${encodeURIComponent(projectId)}/serviceAccounts/${encodeURIComponent(email)}/keys`;
+    return `${this.baseUrl}/v1/projects/${encodeURIComponent(projectId)}/serviceAccounts/${encodeURIComponent(email)}/keys`;
   }
 
-  private async headers(): Promise<Record<string, string>> {
-    return { authorization: `Bearer ${await this.options.tokens.getAccessToken()}`, 'content-type': 'application/json' };
-  }
-
-  /** Creates a key (RSA 2048, Google's JSON key file format). projectId "-" lets IAM infer it. */
+  /** Creates a key (RSA 2048, Google's JSON key file format). projectId "-" lets IAM infer it. Sent once: a create is not repeated. */
   async createKey(email: string, projectId = '-'): Promise<CreatedKey> {
-    const body = await callGoogleJson(
-      this.options.fetch,
-      'IAM keys.create',
-      this.keysUrl(email, projectId),
-      {
-        method: 'POST',
-        headers: await this.headers(),
-        body: JSON.stringify({ privateKeyType: 'TYPE_GOOGLE_CREDENTIALS_FILE', keyAlgorithm: 'KEY_ALG_RSA_2048' }),
-      },
-      this.options.timeoutMs,
-    );
+    const body = await this.client.call('iam', 'IAM keys.create', this.keysUrl(email, projectId), {
+      method: 'POST',
+      body: { privateKeyType: 'TYPE_GOOGLE_CREDENTIALS_FILE', keyAlgorithm: 'KEY_ALG_RSA_2048' },
+      repeat: 'once',
+    });
     const name = typeof body.name === 'string' ? body.name : '';
     const kid = name.split('/').pop() ?? '';
     if (typeof body.privateKeyData !== 'string' || body.privateKeyData === '' || kid === '') {
@@ -51,12 +36,9 @@ export class IamClient {
   }
 
   async deleteKey(email: string, kid: string, projectId = '-'): Promise<void> {
-    await callGoogleJson(
-      this.options.fetch,
-      'IAM keys.delete',
-      `${this.keysUrl(email, projectId)}/${encodeURIComponent(kid)}`,
-      { method: 'DELETE', headers: await this.headers() },
-      this.options.timeoutMs,
-    );
+    await this.client.call('iam', 'IAM keys.delete', `${this.keysUrl(email, projectId)}/${encodeURIComponent(kid)}`, {
+      method: 'DELETE',
+      repeat: 'once',
+    });
   }
 }

@@ -1,55 +1,22 @@
-import type { Clock } from '../clock';
-import type { FetchFn } from '../jwt/key-set-source';
-import type { AccessTokenSource } from '../keys/adc';
-import { callGoogleJson } from '../keys/google-http';
-import { ResilientEndpoint } from '../outbound/resilient-endpoint';
-
-export interface AccountState {
-  /** false when Identity Toolkit has no such user (deleted). */
-  exists: boolean;
-  disabled: boolean;
-  /** Sessions whose auth_time is before this (seconds) are revoked. */
-  validSince?: number;
-}
-
-export interface IdentityToolkitClientOptions {
-  baseUrl: string;
-  projectId: string;
-  tokens: AccessTokenSource;
-  fetch: FetchFn;
-  clock: Clock;
-  timeoutMs: number;
-}
+import type { AccountDirectory, AccountState } from '../auth/account-directory';
+import type { GoogleApiClient } from './client';
 
 /**
  * The two Identity Toolkit calls the bridge makes, as firebase-admin makes them:
  * accounts:lookup (is the user disabled, since when are sessions valid) and accounts:update with
- * validSince (revoke every session). Both are safe to repeat, so transient failures are retried
- * twice with jitter; a circuit breaker stops calls while the API keeps failing.
+ * validSince (revoke every session). Both are safe to repeat: the client retries transient
+ * failures within one deadline, and its circuit breaker stops calls while the API keeps failing.
  */
-export class IdentityToolkitClient {
-  private readonly endpoint: ResilientEndpoint;
+export class IdentityToolkitClient implements AccountDirectory {
+  constructor(
+    private readonly client: GoogleApiClient,
+    private readonly options: { baseUrl: string; projectId: string },
+  ) {}
 
-  constructor(private readonly options: IdentityToolkitClientOptions) {
-    this.endpoint = new ResilientEndpoint('identitytoolkit', options.clock);
-  }
-
-  private async call(method: string, body: unknown): Promise<Record<string, unknown>> {
-    const { baseUrl, projectId, tokens, fetch: fetchFn, timeoutMs } = this.options;
+  private call(method: string, body: unknown): Promise<Record<string, unknown>> {
+    const { baseUrl, projectId } = this.options;
     const url = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/accounts:${method}`;
-    return this.endpoint.call(async () =>
-      callGoogleJson(
-        fetchFn,
-        `Identity Toolkit accounts:${method}`,
-        url,
-        {
-          method: 'POST',
-          headers: { authorization: `Bearer ${await tokens.getAccessToken()}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        },
-        timeoutMs,
-      ),
-    );
+    return this.client.call('identitytoolkit', `Identity Toolkit accounts:${method}`, url, { method: 'POST', body });
   }
 
   async lookup(uid: string): Promise<AccountState> {
@@ -61,7 +28,6 @@ export class IdentityToolkitClient {
     return { exists: true, disabled: user.disabled === true, validSince: Number.isFinite(validSince) ? validSince : undefined };
   }
 
-  /** Revokes every session of the user: ID tokens issued before `validSinceSeconds` stop passing. */
   async revokeSessions(uid: string, validSinceSeconds: number): Promise<void> {
     await this.call('update', { localId: uid, validSince: String(validSinceSeconds) });
   }

@@ -1,60 +1,80 @@
+import type { KeyObject } from 'node:crypto';
+import { JWT } from 'google-auth-library';
 import type { Clock } from '../clock';
-import type { FetchFn } from '../jwt/key-set-source';
-import { type AccessTokenSource, cachedAccessToken, requestServiceAccountToken } from '../keys/adc';
-import { GoogleApiError } from '../keys/google-http';
-import { ResilientEndpoint } from '../outbound/resilient-endpoint';
-import type { ServiceAccountKey } from './service-account';
+import { GoogleApiError } from '../errors';
+import type { FetchFn } from '../outbound/fetch';
+import { type AccessTokenSource, CachedAccessToken } from './access-token';
+import { ALWAYS_REFRESH, tokenFrom } from './credentials';
+import { googleTransport } from './transport';
 
 export const FIREBASE_SCOPES = [
   'https://www.googleapis.com/auth/identitytoolkit',
   'https://www.googleapis.com/auth/cloud-platform',
 ] as const;
 
+/** The signing account's current key, as the keyring holds it. */
+export interface CurrentServiceAccountKey {
+  clientEmail: string;
+  privateKeyId: string;
+  privateKey: KeyObject;
+}
+
+export interface ServiceAccountTokenSourceOptions {
+  /** The keyring's current key: tokens follow rotations. */
+  currentKey: () => CurrentServiceAccountKey | undefined;
+  /** GOOGLE_TOKEN_URL. */
+  tokenUrl: string;
+  fetch: FetchFn;
+  clock: Clock;
+  timeoutMs: number;
+  scopes?: readonly string[];
+}
+
 /**
- * Access tokens for the signing service account itself (OAuth 2.0 JWT-bearer grant at
- * GOOGLE_TOKEN_URL), signed with the keyring's current key so it follows rotations. Cached until
- * five minutes before expiry; one refresh at a time; transient failures retried with jitter.
+ * Access tokens for the signing service account itself (OAuth 2.0 JWT-bearer grant, by
+ * google-auth-library's JWT client at GOOGLE_TOKEN_URL), signed with the keyring's current key so
+ * it follows rotations: a new kid means a new client and a new token. Cached until five minutes
+ * before expiry; one refresh at a time. No retries here: the caller's policy retries whole calls.
  */
 export class ServiceAccountTokenSource implements AccessTokenSource {
-  private cached?: { token: string; refreshAt: number; expiresAt: number; kid: string };
-  private inFlight?: Promise<string>;
-  private readonly endpoint: ResilientEndpoint;
+  private client?: { kid: string; jwt: JWT };
+  private readonly cache: CachedAccessToken;
 
-  constructor(
-    private readonly options: {
-      currentKey: () => ServiceAccountKey | undefined;
-      tokenUrl: string;
-      fetch: FetchFn;
-      clock: Clock;
-      timeoutMs: number;
-      scopes?: readonly string[];
-    },
-  ) {
-    this.endpoint = new ResilientEndpoint('oauth-token', options.clock);
+  constructor(private readonly options: ServiceAccountTokenSourceOptions) {
+    this.cache = new CachedAccessToken(options.clock, () => this.fetchToken(), () => options.currentKey()?.privateKeyId);
   }
 
   async accountEmail(): Promise<string | undefined> {
     return this.options.currentKey()?.clientEmail;
   }
 
-  async getAccessToken(): Promise<string> {
-    const key = this.options.currentKey();
-    const now = this.options.clock();
-    if (this.cached && now < this.cached.refreshAt && this.cached.kid === key?.privateKeyId) return this.cached.token;
-    this.inFlight ??= this.fetchToken().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+  getAccessToken(): Promise<string> {
+    return this.cache.get();
   }
 
-  private async fetchToken(): Promise<string> {
+  invalidate(): void {
+    this.cache.invalidate();
+  }
+
+  private clientFor(key: CurrentServiceAccountKey): JWT {
+    if (this.client?.kid !== key.privateKeyId) {
+      const { fetch, tokenUrl, timeoutMs } = this.options;
+      const jwt = new JWT({
+        email: key.clientEmail,
+        key: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+        keyId: key.privateKeyId,
+        scopes: [...(this.options.scopes ?? FIREBASE_SCOPES)],
+        transporter: googleTransport({ fetch, tokenUrl, timeoutMs }),
+        ...ALWAYS_REFRESH,
+      });
+      this.client = { kid: key.privateKeyId, jwt };
+    }
+    return this.client.jwt;
+  }
+
+  private async fetchToken() {
     const key = this.options.currentKey();
     if (!key) throw new GoogleApiError('no signing key loaded to request an access token with');
-    const { fetch, tokenUrl, timeoutMs, clock } = this.options;
-    const body = await this.endpoint.call(() =>
-      requestServiceAccountToken(key, this.options.scopes ?? FIREBASE_SCOPES, { fetch, tokenUrl, timeoutMs, clock }),
-    );
-    this.cached = { ...cachedAccessToken(body, clock()), kid: key.privateKeyId };
-    return this.cached.token;
+    return tokenFrom(this.clientFor(key), 'OAuth token endpoint', this.options.timeoutMs);
   }
 }

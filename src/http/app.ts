@@ -3,11 +3,12 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { TokenExchange } from '../auth/exchange';
 import type { NonceService } from '../auth/nonces';
-import type { CustomTokenSigner } from '../auth/signer';
+import type { CustomTokenMinter } from '../auth/custom-token-generator';
+import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
 import type { Config } from '../config';
 import type { SharedStore } from '../store/store';
 import { rateLimit } from './rate-limit';
-import { type FirebaseTokenVerifier, requireFirebaseAuth } from './require-firebase-auth';
+import { requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
@@ -20,7 +21,7 @@ export interface AppDeps {
   logger: Logger;
   exchange: Pick<TokenExchange, 'exchange'>;
   firebaseVerifier: FirebaseTokenVerifier;
-  signer: CustomTokenSigner;
+  minter: CustomTokenMinter;
   nonces: NonceService;
   /** Shared state: rate-limit counters (and, through exchange/nonces, replay marks and nonces). */
   store: SharedStore;
@@ -51,7 +52,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
 
   const limit = (name: string, perMinute: number) => rateLimit({ store: deps.store, name, perMinute, logger: deps.logger });
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
-  app.use(healthRoutes(deps.signer, deps.store));
+  app.use(healthRoutes(deps.minter, deps.store));
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));

@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { Strategy } from 'passport-strategy';
-import { FirebridgeError } from '../errors';
+import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
+import { MissingCredentialsError } from '../errors';
 import { bearerToken } from './bearer';
-import type { FirebaseTokenVerifier } from './require-firebase-auth';
 import { DEFAULT_REALM, bearerChallenge, toErrorReply } from './send-error';
 
 /**
@@ -27,7 +27,7 @@ export class FirebaseBearerStrategy extends Strategy {
       token = bearerToken(req.headers.authorization);
     } catch (err) {
       const reply = toErrorReply(err);
-      const bare = err instanceof FirebridgeError && err.code === 'ERR_NO_CREDENTIALS';
+      const bare = err instanceof MissingCredentialsError;
       this.fail(bearerChallenge(this.realm, bare ? undefined : reply), reply.status);
       return;
     }

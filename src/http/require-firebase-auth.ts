@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import pino, { type Logger } from 'pino';
-import type { FirebaseUser } from '../auth/firebase-id-token-verifier';
+import type { FirebaseTokenVerifier, FirebaseUser } from '../auth/firebase-token-verifier';
 import { bearerToken } from './bearer';
 import { DEFAULT_REALM, sendError } from './send-error';
 
@@ -12,17 +12,6 @@ declare global {
       firebaseUser?: FirebaseUser;
     }
   }
-}
-
-/** Anything that turns a Firebase ID token into a user (FirebaseIdTokenVerifier, or a caching wrapper). */
-export interface FirebaseTokenVerifier {
-  verify(token: string): Promise<FirebaseUser>;
-  /**
-   * Optional synchronous answer for a token already verified and still valid (a cache hit), or
-   * undefined to take the async path. A verifier with per-request checks (revocation) must not
-   * offer it, so those checks always run.
-   */
-  peek?(token: string): FirebaseUser | undefined;
 }
 
 export interface RequireFirebaseAuthOptions {

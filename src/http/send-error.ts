@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
-import { FirebridgeError } from '../errors';
+import { FirebridgeError, MissingCredentialsError } from '../errors';
 
 export const DEFAULT_REALM = 'firebridge';
 
@@ -21,6 +21,8 @@ interface HttpParserError {
 /** Maps any thrown value to a reply. 5xx descriptions are generic; the detail goes to the log. */
 export function toErrorReply(err: unknown): ErrorReply {
   if (err instanceof FirebridgeError) {
+    // Internal errors (a setting, a Google call) keep status 500: a generic answer, as for any other failure.
+    if (err.status === 500) return { status: 500, error: 'server_error', description: 'internal error' };
     if (err.status >= 500) {
       return { status: err.status, error: err.oauthError, description: 'the service is temporarily unavailable; retry later' };
     }
@@ -84,7 +86,7 @@ export function sendError(res: Response, err: unknown, options: SendErrorOptions
     options.logger.info({ status: reply.status, code }, 'request refused');
   }
   if (options.realm !== undefined && (reply.status === 401 || reply.status === 400)) {
-    const noCredentials = err instanceof FirebridgeError && err.code === 'ERR_NO_CREDENTIALS';
+    const noCredentials = err instanceof MissingCredentialsError;
     res.setHeader('WWW-Authenticate', bearerChallenge(options.realm, noCredentials ? undefined : reply));
   }
   if (res.headersSent) return;

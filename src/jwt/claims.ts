@@ -1,4 +1,4 @@
-import { InvalidTokenError } from '../errors';
+import { InvalidTokenError, type TokenErrorCode } from '../errors';
 import type { JsonObject } from './decode';
 
 /** A NumericDate claim (seconds since the epoch), required. */
@@ -33,7 +33,7 @@ export function checkTimes(
 }
 
 /** A claim that must be a string equal to one of `allowed`. */
-export function checkStringClaim(payload: JsonObject, name: string, allowed: readonly string[], code: string): string {
+export function checkStringClaim(payload: JsonObject, name: string, allowed: readonly string[], code: TokenErrorCode): string {
   const value = payload[name];
   if (typeof value !== 'string' || !allowed.includes(value)) {
     throw new InvalidTokenError(`"${name}" claim is not an accepted value`, code);

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { ResponseTooLargeError, readTextCapped } from '../outbound/read-capped';
-import { KeySetFormatError, parseKeySet } from './key-set';
-
-export type FetchFn = typeof fetch;
+import { KeySetFetchError, KeySetFormatError, ResponseTooLargeError } from '../errors';
+import { type FetchFn, withoutRedirects } from '../outbound/fetch';
+import { readTextCapped } from '../outbound/read-capped';
+import { parseKeySet } from './key-set';
 
 export interface LoadedKeySet {
   keys: Map<string, KeyObject>;
@@ -26,10 +26,6 @@ export function parseMaxAgeMs(cacheControl: string | null, age: string | null): 
   if (!match) return undefined;
   const ageSeconds = age && /^\d{1,10}$/.test(age.trim()) ? Number(age.trim()) : 0;
   return Math.max(0, Number(match[1]) - ageSeconds) * 1000;
-}
-
-export class KeySetFetchError extends Error {
-  readonly code = 'ERR_KEY_SET_FETCH';
 }
 
 /** Fetches a key set over HTTP with a hard timeout covering headers and body. */
@@ -59,7 +55,7 @@ export class HttpKeySetSource implements KeySetSource {
     let text: string;
     try {
       const request = (async () => {
-        const res = await this.options.fetch(this.url, { signal: controller.signal, headers: { accept: 'application/json' } });
+        const res = await this.options.fetch(this.url, withoutRedirects({ signal: controller.signal, headers: { accept: 'application/json' } }));
         return { res, body: await readTextCapped(res, MAX_KEY_SET_BYTES) };
       })();
       request.catch(() => undefined); // lost the race: its late failure is of no interest

@@ -1,8 +1,5 @@
 import { KeyObject, X509Certificate, createPublicKey } from 'node:crypto';
-
-export class KeySetFormatError extends Error {
-  readonly code = 'ERR_KEY_SET_FORMAT';
-}
+import { KeySetFormatError } from '../errors';
 
 const MIN_RSA_BITS = 2048;
 

@@ -4,7 +4,6 @@ import type { Clock } from '../clock';
 import type { KeysAdminConfig } from '../config';
 import { KeyAdminError, KeyFileError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
-import type { IamClient } from './iam-client';
 import { type Keyring, inspectKeyring, validateKey } from './keyring';
 import { MANIFEST_FILE, type Manifest, serializeManifest } from './manifest';
 
@@ -15,11 +14,18 @@ import { MANIFEST_FILE, type Manifest, serializeManifest } from './manifest';
  * moment: a new key file before the manifest that activates it; a manifest without the key
  * before the key file is deleted.
  */
+/** Creating and deleting service-account keys at Google. */
+export interface RemoteKeyAdmin {
+  createKey(email: string, projectId?: string): Promise<{ kid: string; keyFileJson: string }>;
+  deleteKey(email: string, kid: string, projectId?: string): Promise<void>;
+}
+
 export interface KeyAdminDeps {
   config: Pick<KeysAdminConfig, 'keysDir' | 'projectId' | 'serviceAccountEmail'>;
   clock: Clock;
   /** The IAM client, created only when a command needs it. */
-  iam: () => IamClient;
+  /** The IAM API's key methods (google/iam.ts), built only for the commands that need them. */
+  iam: () => RemoteKeyAdmin;
   /** Who runs the command (recorded in the manifest as addedBy). */
   operator: string;
 }

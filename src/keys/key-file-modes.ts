@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Keyring, KeyringEntry } from '../keys/keyring';
+import type { Keyring, KeyringEntry } from './keyring';
 
 /** Key files should be 0600: warns (file name and mode only) about any other user can read. */
 export function warnOnWideModes(keyring: Pick<Keyring, 'entries'>, logger: Logger): void {

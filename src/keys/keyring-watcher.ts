@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from 'pino';
-import type { ServiceAccountKey } from '../auth/service-account';
-import { warnOnWideModes } from '../auth/key-directory';
+import type { ServiceAccountKey } from './service-account-key';
+import { warnOnWideModes } from './key-file-modes';
 import { type Keyring, type KeyringEntry, keyDirFingerprint, loadKeyring } from './keyring';
 
 export interface KeySink {

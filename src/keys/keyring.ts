@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeyFileError } from '../errors';
-import { type ServiceAccountKey, belongsToProject, parseServiceAccountKey } from '../auth/service-account';
+import { type ServiceAccountKey, belongsToProject, parseServiceAccountKey } from './service-account-key';
 import { MANIFEST_FILE, type Manifest, parseManifest } from './manifest';
 
 /** One installed key. */

@@ -1,15 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { type JWTPayload, SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import type { Clock } from '../clock';
 import { LOCAL_CLIENT_ID } from '../config';
 import { CUSTOM_TOKEN_TTL_SECONDS, FIREBASE_AUDIENCE, RESERVED_CLAIMS } from '../auth/custom-token';
 import { firebaseIssuer } from '../auth/firebase-id-token-verifier';
-import type { ServiceAccountKey } from '../auth/service-account';
 import { InvalidRequestError, InvalidTokenError } from '../errors';
 import type { JsonObject } from '../jwt/decode';
 import { StaticKeySetSource } from '../jwt/key-set-source';
-import { signRs256Jwt, verifyRs256 } from '../jwt/rs256';
-import { decodeRs256 } from '../jwt/verify-jws';
+import type { ServiceAccountKey } from '../keys/service-account-key';
 import { type LocalKey, loadOrCreateKey } from './local-keys';
+
+/** Local mode mints and checks its tokens with jose: off the hot path, and independent of the verifiers it feeds. */
+function signJwt(payload: JsonObject, key: LocalKey): Promise<string> {
+  return new SignJWT(payload as JWTPayload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid }).sign(key.privateKey);
+}
 
 export interface LocalIdTokenRequest {
   email?: string;
@@ -101,16 +105,26 @@ export class LocalGoogle {
     };
     if (request.name !== undefined) payload.name = request.name;
     if (request.nonce !== undefined) payload.nonce = request.nonce;
-    return signRs256Jwt({ typ: 'JWT', kid: this.google.kid }, payload, this.google.privateKey);
+    return signJwt(payload, this.google);
   }
 
   /** Identity Toolkit's accounts:signInWithCustomToken, checking the token as Google does. */
   async signInWithCustomToken(customToken: unknown): Promise<LocalSignInResult> {
-    const decoded = decodeRs256(customToken);
-    if (!verifyRs256(decoded.signingInput, decoded.signature, this.serviceAccountPublicKey)) {
-      throw new InvalidTokenError('custom token signature is invalid', 'ERR_JWS_SIGNATURE');
+    if (typeof customToken !== 'string') throw new InvalidTokenError('custom token is not a string', 'ERR_JWT_MALFORMED');
+    let payload: JWTPayload;
+    try {
+      // Signature and algorithm only; the claims are checked below, as Google documents them.
+      ({ payload } = await jwtVerify(customToken, this.serviceAccountPublicKey, {
+        algorithms: ['RS256'],
+        currentDate: new Date(this.clock()),
+        clockTolerance: Number.MAX_SAFE_INTEGER,
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+        throw new InvalidTokenError('custom token signature is invalid', 'ERR_JWS_SIGNATURE');
+      }
+      throw new InvalidTokenError('custom token is not a well-formed RS256 JWT', 'ERR_JWT_MALFORMED');
     }
-    const { payload } = decoded;
     const email = this.serviceAccount.clientEmail;
     if (payload.aud !== FIREBASE_AUDIENCE) throw new InvalidTokenError('custom token audience is wrong', 'ERR_CLAIM_AUD');
     if (payload.iss !== email || payload.sub !== email) {
@@ -134,8 +148,7 @@ export class LocalGoogle {
         developerClaims[name] = value;
       }
     }
-    const idToken = await signRs256Jwt(
-      { typ: 'JWT', kid: this.securetoken.kid },
+    const idToken = await signJwt(
       {
         ...developerClaims,
         iss: firebaseIssuer(this.projectId),
@@ -147,7 +160,7 @@ export class LocalGoogle {
         exp: now + ID_TOKEN_TTL_SECONDS,
         firebase: { identities: {}, sign_in_provider: 'custom' },
       },
-      this.securetoken.privateKey,
+      this.securetoken,
     );
     const isNewUser = !this.knownUids.has(uid);
     this.knownUids.add(uid);

@@ -1,8 +1,5 @@
 import type { Clock } from '../clock';
-
-export class CircuitOpenError extends Error {
-  readonly code = 'ERR_CIRCUIT_OPEN';
-}
+import { CircuitOpenError } from '../errors';
 
 export interface CircuitBreakerOptions {
   name: string;

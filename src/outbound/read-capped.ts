@@ -1,6 +1,4 @@
-export class ResponseTooLargeError extends Error {
-  readonly code = 'ERR_RESPONSE_TOO_LARGE';
-}
+import { ResponseTooLargeError } from '../errors';
 
 /**
  * A response body as UTF-8 text, read chunk by chunk and abandoned (the stream cancelled) as

@@ -1,11 +1,11 @@
 import type { Clock } from '../clock';
-import { GoogleApiError } from '../keys/google-http';
+import { GoogleApiError } from '../errors';
 import { CircuitBreaker } from './circuit-breaker';
 import { withRetries } from './retry';
 
 /** A failure worth another attempt: no answer (network, timeout), 429 or 5xx. */
 export function isTransientGoogleError(err: unknown): boolean {
-  return err instanceof GoogleApiError && (err.status === undefined || err.status === 429 || err.status >= 500);
+  return err instanceof GoogleApiError && (err.httpStatus === undefined || err.httpStatus === 429 || err.httpStatus >= 500);
 }
 
 /**
@@ -17,15 +17,25 @@ export function isTransientGoogleError(err: unknown): boolean {
 export class ResilientEndpoint {
   private readonly circuit: CircuitBreaker;
 
-  constructor(name: string, clock: Clock, private readonly retries = 2) {
+  constructor(
+    readonly name: string,
+    clock: Clock,
+    private readonly retries = 2,
+  ) {
     this.circuit = new CircuitBreaker({ name, clock });
   }
 
-  call<T>(attempt: () => Promise<T>): Promise<T> {
+  get state(): CircuitBreaker['state'] {
+    return this.circuit.state;
+  }
+
+  /** `remainingMs`: what is left of the caller's deadline; no retry starts past it. */
+  call<T>(attempt: () => Promise<T>, remainingMs?: () => number): Promise<T> {
     return withRetries(() => this.circuit.run(attempt), {
       retries: this.retries,
       baseDelayMs: 100,
       retryable: isTransientGoogleError,
+      remainingMs,
     });
   }
 }

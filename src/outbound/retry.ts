@@ -5,6 +5,8 @@ export interface RetryOptions {
   baseDelayMs: number;
   /** Whether a failure is worth another attempt (transient: timeouts, 5xx, 429). */
   retryable: (err: unknown) => boolean;
+  /** Milliseconds left of the caller's deadline: no retry is started that could not finish in it. */
+  remainingMs?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -20,7 +22,9 @@ export async function withRetries<T>(call: () => Promise<T>, options: RetryOptio
       return await call();
     } catch (err) {
       if (attempt >= options.retries || !options.retryable(err)) throw err;
-      await sleep(Math.floor(random() * options.baseDelayMs * 2 ** attempt));
+      const delay = Math.floor(random() * options.baseDelayMs * 2 ** attempt);
+      if (options.remainingMs && options.remainingMs() <= delay) throw err;
+      await sleep(delay);
     }
   }
 }

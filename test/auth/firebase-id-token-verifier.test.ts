@@ -1,7 +1,7 @@
 import { FirebaseIdTokenVerifier } from '../../src/auth/firebase-id-token-verifier';
-import { manualClock } from '../support/harness';
-import { type TestKey, generateTestKey } from '../support/keys';
-import { b64u, expectInvalidToken, hmacToken, joseToken, rawRsaToken, staticCache, tamperPayload } from './jwt-forge';
+import { manualClock } from '../../testkit/harness';
+import { type TestKey, generateTestKey } from '../../testkit/keys';
+import { b64u, expectInvalidToken, hmacToken, joseToken, rawRsaToken, staticCache, tamperPayload } from '../../testkit/jwt-forge';
 
 const PROJECT = 'fb-test-project';
 const ISSUER = `https://securetoken.google.com/${PROJECT}`;

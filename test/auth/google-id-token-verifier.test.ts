@@ -1,8 +1,8 @@
 import { InvalidTokenError } from '../../src/errors';
 import { GoogleIdTokenVerifier } from '../../src/auth/google-id-token-verifier';
 import { MAX_TOKEN_LENGTH } from '../../src/jwt/decode';
-import { manualClock } from '../support/harness';
-import { type TestKey, generateTestKey } from '../support/keys';
+import { manualClock } from '../../testkit/harness';
+import { type TestKey, generateTestKey } from '../../testkit/keys';
 import {
   b64u,
   expectInvalidToken,
@@ -14,7 +14,7 @@ import {
   sameTokenBytes,
   staticCache,
   tamperPayload,
-} from './jwt-forge';
+} from '../../testkit/jwt-forge';
 
 const WEB = 'web-client.apps.googleusercontent.com';
 const IOS = 'ios-client.apps.googleusercontent.com';

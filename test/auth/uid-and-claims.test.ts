@@ -10,12 +10,13 @@ import {
   googleDeveloperClaims,
 } from '../../src/auth/custom-token';
 import type { GoogleIdentity } from '../../src/auth/google-id-token-verifier';
-import { parseServiceAccountKey } from '../../src/auth/service-account';
-import { ServiceAccountSigner } from '../../src/auth/signer';
+import { parseServiceAccountKey } from '../../src/keys/service-account-key';
+import { CustomTokenGenerator } from '../../src/auth/custom-token-generator';
+import { KeyFileSigner } from '../../src/keys/key-file-signer';
 import { HASHED_UID_PREFIX, UID_PREFIX, uidForGoogleSub } from '../../src/auth/uid';
 import { InvalidRequestError, KeyFileError, SigningUnavailableError } from '../../src/errors';
-import { manualClock } from '../support/harness';
-import { type TestKey, generateTestKey } from '../support/keys';
+import { manualClock } from '../../testkit/harness';
+import { type TestKey, generateTestKey } from '../../testkit/keys';
 
 const NOW_MS = 1_750_000_000_000;
 const SUB = '110169484474386276334';
@@ -355,10 +356,10 @@ describe('service account key and signer', () => {
     });
   });
 
-  describe('ServiceAccountSigner.mint', () => {
+  describe('CustomTokenGenerator with a KeyFileSigner: mint', () => {
     it('mints an RS256 token with kid = private_key_id that jose verifies with the public key', async () => {
       const clock = manualClock(NOW_MS);
-      const signer = new ServiceAccountSigner(parseServiceAccountKey(JSON.stringify(json), FILE), clock);
+      const signer = keyFileMinter(parseServiceAccountKey(JSON.stringify(json), FILE), clock);
       expect(signer.isReady()).toBe(true);
       const minted = await signer.mint(`google:${SUB}`, { email: 'ada@example.com', email_verified: true });
       expect(minted.kid).toBe(key.kid);
@@ -385,7 +386,7 @@ describe('service account key and signer', () => {
     });
 
     it('signs with the new key after setKey (rotation)', async () => {
-      const signer = new ServiceAccountSigner(parseServiceAccountKey(JSON.stringify(json), FILE), manualClock(NOW_MS));
+      const signer = keyFileMinter(parseServiceAccountKey(JSON.stringify(json), FILE), manualClock(NOW_MS));
       signer.setKey(parseServiceAccountKey(JSON.stringify(keyJson(next)), FILE));
       const minted = await signer.mint('u', {});
       expect(minted.kid).toBe(next.kid);
@@ -394,13 +395,13 @@ describe('service account key and signer', () => {
     });
 
     it('refuses to sign a reserved claim or an invalid uid', async () => {
-      const signer = new ServiceAccountSigner(parseServiceAccountKey(JSON.stringify(json), FILE), manualClock(NOW_MS));
+      const signer = keyFileMinter(parseServiceAccountKey(JSON.stringify(json), FILE), manualClock(NOW_MS));
       await expect(signer.mint('u', { firebase: {} })).rejects.toBeInstanceOf(InvalidRequestError);
       await expect(signer.mint('', {})).rejects.toBeInstanceOf(InvalidRequestError);
     });
 
     it('throws SigningUnavailableError when no key is loaded', async () => {
-      const signer = new ServiceAccountSigner(undefined, manualClock(NOW_MS));
+      const signer = keyFileMinter(undefined, manualClock(NOW_MS));
       expect(signer.isReady()).toBe(false);
       const rejection = signer.mint('u', {});
       await expect(rejection).rejects.toBeInstanceOf(SigningUnavailableError);
@@ -408,3 +409,14 @@ describe('service account key and signer', () => {
     });
   });
 });
+
+/** The key-file signer behind the custom-token generator, as the server composes them. */
+function keyFileMinter(key: ConstructorParameters<typeof KeyFileSigner>[0], clock: () => number) {
+  const signer = new KeyFileSigner(key);
+  const minter = new CustomTokenGenerator(signer, clock);
+  return {
+    isReady: () => minter.isReady(),
+    mint: (uid: string, claims: Parameters<CustomTokenGenerator['mint']>[1]) => minter.mint(uid, claims),
+    setKey: (next: Parameters<KeyFileSigner['setKey']>[0]) => signer.setKey(next),
+  };
+}

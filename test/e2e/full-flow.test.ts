@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
-import { FakeGoogle, IDENTITY_TOOLKIT_AUDIENCE } from '../support/fake-google';
-import { bridgeFor } from '../support/harness';
+import { FakeGoogle, IDENTITY_TOOLKIT_AUDIENCE } from '../../testkit/fake-google';
+import { bridgeFor } from '../../testkit/harness';
 
 describe('end to end: Google ID token → custom token → Firebase ID token → GET /v1/me', () => {
   let fake: FakeGoogle;

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { decodeJwt } from 'jose';
-import { FakeGoogle } from '../support/fake-google';
-import { type TestBridge, bridgeFor } from '../support/harness';
+import { FakeGoogle } from '../../testkit/fake-google';
+import { type TestBridge, bridgeFor } from '../../testkit/harness';
 import { anyClaimValue, b64Segment, checkProperty, eventLoopMonitor, mutationArb } from './arbitraries';
 
 interface Reply {

@@ -10,9 +10,9 @@ import fc from 'fast-check';
 import { FirebaseIdTokenVerifier } from '../../src/auth/firebase-id-token-verifier';
 import { GoogleIdTokenVerifier } from '../../src/auth/google-id-token-verifier';
 import { InvalidTokenError } from '../../src/errors';
-import { joseToken, staticCache } from '../auth/jwt-forge';
-import { manualClock } from '../support/harness';
-import { type TestKey, generateTestKey } from '../support/keys';
+import { joseToken, staticCache } from '../../testkit/jwt-forge';
+import { manualClock } from '../../testkit/harness';
+import { type TestKey, generateTestKey } from '../../testkit/keys';
 import {
   anyClaimValue,
   b64Segment,

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { FakeGoogle } from '../support/fake-google';
-import { type TestBridge, bridgeFor } from '../support/harness';
+import { FakeGoogle } from '../../testkit/fake-google';
+import { type TestBridge, bridgeFor } from '../../testkit/harness';
 
 describe('POST /v1/token/google: input errors are clear JSON, never a 5xx', () => {
   let fake: FakeGoogle;
@@ -103,14 +103,14 @@ describe('health', () => {
     const ping = jest.spyOn(deps.store, 'ping').mockResolvedValue(false);
     expect((await request(app).get('/readyz').expect(503)).body).toEqual({ status: 'not_ready', reason: 'shared store unreachable' });
     ping.mockRestore();
-    jest.spyOn(deps.signer, 'isReady').mockReturnValue(false);
+    jest.spyOn(deps.minter, 'isReady').mockReturnValue(false);
     const res = await request(app).get('/readyz').expect(503);
     expect(res.body).toEqual({ status: 'not_ready', reason: 'no signing key loaded' });
   });
 
   it('an unexpected failure is a 500 with a generic body; the detail goes to the log only', async () => {
     const { app, deps, logs } = bridgeFor(fake);
-    jest.spyOn(deps.signer, 'mint').mockRejectedValue(new Error('disk on fire at /secret/path'));
+    jest.spyOn(deps.minter, 'mint').mockRejectedValue(new Error('disk on fire at /secret/path'));
     const res = await request(app).post('/v1/token/google').send({ idToken: await fake.googleIdToken() }).expect(500);
     expect(res.body).toEqual({ error: 'server_error', error_description: 'internal error' });
     expect(res.text).not.toContain('/secret/path');

@@ -2,8 +2,8 @@ import express from 'express';
 import passport from 'passport';
 import request from 'supertest';
 import { FirebaseBearerStrategy, firebaseVerifier, requireFirebaseAuth } from '../../src';
-import { FakeGoogle } from '../support/fake-google';
-import { type TestBridge, bridgeFor } from '../support/harness';
+import { FakeGoogle } from '../../testkit/fake-google';
+import { type TestBridge, bridgeFor } from '../../testkit/harness';
 
 describe('protected routes: GET /v1/me and the exported middleware', () => {
   let fake: FakeGoogle;

@@ -1,8 +1,8 @@
 import { type ConfiguredConfig, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { startServer } from '../../src/server';
-import { FakeGoogle } from '../support/fake-google';
-import { LogCapture, configuredEnv, keysDirWith } from '../support/harness';
+import { startServer } from '../../src/compose/server';
+import { FakeGoogle } from '../../testkit/fake-google';
+import { LogCapture, configuredEnv, keysDirWith } from '../../testkit/harness';
 
 describe('graceful shutdown', () => {
   let fake: FakeGoogle;

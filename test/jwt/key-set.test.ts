@@ -1,8 +1,9 @@
 import { decodeBase64Url } from '../../src/jwt/base64url';
 import { type KeyObject, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
-import { KeySetFormatError, parseKeySet } from '../../src/jwt/key-set';
+import { KeySetFormatError } from '../../src/errors';
+import { parseKeySet } from '../../src/jwt/key-set';
 import { parseMaxAgeMs } from '../../src/jwt/key-set-source';
-import { type TestKey, generateTestKey, publicJwk, selfSignedCertificate } from '../support/keys';
+import { type TestKey, generateTestKey, publicJwk, selfSignedCertificate } from '../../testkit/keys';
 
 /** The imported key really is `key`'s public half: it verifies what the private key signed. */
 function expectSameKey(imported: KeyObject | undefined, key: TestKey): void {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspectKeyring } from '../../src/keys/keyring';
 import { MANIFEST_FILE } from '../../src/keys/manifest';
-import { parseKeysArgs } from '../../src/keys/keys-cli';
-import { FakeGoogle, type TestServiceAccount } from '../support/fake-google';
-import { keysDirWith } from '../support/harness';
-import { auditEntries, downloadedKeyFile, keysCli } from '../support/keys-cli';
+import { parseKeysArgs } from '../../src/cli/keys';
+import { FakeGoogle, type TestServiceAccount } from '../../testkit/fake-google';
+import { keysDirWith } from '../../testkit/harness';
+import { auditEntries, downloadedKeyFile, keysCli } from '../../testkit/keys-cli';
 
 /** Every file of the directory with its content and mode: "nothing changed" means equal snapshots. */
 function snapshot(dir: string): Record<string, string> {

@@ -2,9 +2,9 @@ import { readdirSync } from 'node:fs';
 import { parseManifest } from '../../src/keys/manifest';
 import { inspectKeyring } from '../../src/keys/keyring';
 import { KeyFileError } from '../../src/errors';
-import { FakeGoogle } from '../support/fake-google';
-import { keysDirWith } from '../support/harness';
-import { downloadedKeyFile, keysCli } from '../support/keys-cli';
+import { FakeGoogle } from '../../testkit/fake-google';
+import { keysDirWith } from '../../testkit/harness';
+import { downloadedKeyFile, keysCli } from '../../testkit/keys-cli';
 
 describe('key admin edge cases', () => {
   let fake: FakeGoogle;

@@ -1,12 +1,12 @@
 import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ServiceAccountSigner } from '../../src/auth/signer';
+import { KeyFileSigner } from '../../src/keys/key-file-signer';
 import { loadKeyring } from '../../src/keys/keyring';
 import { KeyringWatcher } from '../../src/keys/keyring-watcher';
 import { createLogger } from '../../src/logger';
-import { FakeGoogle, type TestServiceAccount } from '../support/fake-google';
-import { LogCapture, keysDirWith } from '../support/harness';
-import { downloadedKeyFile, keysCli } from '../support/keys-cli';
+import { FakeGoogle, type TestServiceAccount } from '../../testkit/fake-google';
+import { LogCapture, keysDirWith } from '../../testkit/harness';
+import { downloadedKeyFile, keysCli } from '../../testkit/keys-cli';
 
 async function eventually(check: () => boolean, timeoutMs = 4000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -29,7 +29,7 @@ describe('keyring watcher: hot reload of KEYS_DIR', () => {
     const logs = new LogCapture();
     const logger = createLogger('info', logs);
     const initial = loadKeyring(dir, fake.projectId);
-    const signer = new ServiceAccountSigner(initial.active.key, Date.now);
+    const signer = new KeyFileSigner(initial.active.key);
     const watcher = new KeyringWatcher({ dir, projectId: fake.projectId, signer, logger, initial, pollIntervalMs, debounceMs: 20 });
     return { watcher, signer, logs, kid: () => signer.currentKey()?.privateKeyId };
   }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { KeyFileError } from '../../src/errors';
 import { inspectKeyring, loadKeyring } from '../../src/keys/keyring';
 import { MANIFEST_FILE } from '../../src/keys/manifest';
-import { FakeGoogle, type TestServiceAccount } from '../support/fake-google';
-import { keysDirWith } from '../support/harness';
+import { FakeGoogle, type TestServiceAccount } from '../../testkit/fake-google';
+import { keysDirWith } from '../../testkit/harness';
 
 describe('keyring: KEYS_DIR read and validated completely', () => {
   let fake: FakeGoogle;

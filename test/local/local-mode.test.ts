@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { FakeGoogle } from '../support/fake-google';
-import { bridgeFor, keysDirWith } from '../support/harness';
-import { type SpawnedServer, runToExit, spawnServer } from '../support/spawn-server';
+import { FakeGoogle } from '../../testkit/fake-google';
+import { bridgeFor, keysDirWith } from '../../testkit/harness';
+import { type SpawnedServer, runToExit, spawnServer } from '../../testkit/spawn-server';
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

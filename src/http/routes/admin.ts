@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
+import type { SessionRevoker } from '../../auth/session-revoker';
 import { InvalidRequestError, InvalidTokenError } from '../../errors';
 import { bearerToken } from '../bearer';
 import { sendError } from '../send-error';
@@ -9,7 +10,7 @@ export interface AdminDeps {
   /** ADMIN_API_TOKEN. */
   token: string;
   /** Revokes every session of a user; returns the new validSince (seconds). */
-  revokeSessions(uid: string): Promise<number>;
+  revoker: Pick<SessionRevoker, 'revoke'>;
   logger: Logger;
 }
 
@@ -45,7 +46,7 @@ export function adminRoutes(deps: AdminDeps): Router {
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > 128) {
       throw new InvalidRequestError('"uid" must be a string of 1 to 128 characters');
     }
-    const validSince = await deps.revokeSessions(uid);
+    const validSince = await deps.revoker.revoke(uid);
     deps.logger.warn({ uid, validSince }, 'admin: sessions revoked');
     res.json({ uid, revoked: true, validSince });
   });

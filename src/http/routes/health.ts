@@ -1,18 +1,18 @@
 import { Router } from 'express';
-import type { CustomTokenSigner } from '../../auth/signer';
+import type { CustomTokenMinter } from '../../auth/custom-token-generator';
 import type { SharedStore } from '../../store/store';
 
 /**
  * GET /healthz: the process is up. GET /readyz: a signing key is loaded and the shared store
  * answers (exchanges would fail otherwise); 503 with the reason when not.
  */
-export function healthRoutes(signer: Pick<CustomTokenSigner, 'isReady'>, store: Pick<SharedStore, 'ping'>): Router {
+export function healthRoutes(minter: Pick<CustomTokenMinter, 'isReady'>, store: Pick<SharedStore, 'ping'>): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    if (!signer.isReady()) {
+    if (!minter.isReady()) {
       res.status(503).json({ status: 'not_ready', reason: 'no signing key loaded' });
       return;
     }

@@ -1,0 +1,31 @@
+import type { ConfiguredConfig } from '../config';
+import type { AccessTokenSource } from '../google/access-token';
+import { GoogleApiClient } from '../google/client';
+import { IdentityToolkitClient } from '../google/identity-toolkit';
+import { ServiceAccountTokenSource } from '../google/service-account-tokens';
+import type { Signing } from './signing';
+import type { Runtime } from './verifiers';
+
+/**
+ * The Google client the bridge's own calls (Identity Toolkit) are authorized with: keyless, the
+ * signer's ADC tokens (one cache, one refresh); key files, the signing account's own tokens,
+ * following the keyring's rotations.
+ */
+export function bridgeGoogleClient(config: ConfiguredConfig, signing: Signing, runtime: Runtime): GoogleApiClient {
+  const { googleApis } = config;
+  const keyFile = signing.keyFile;
+  const tokens: AccessTokenSource =
+    signing.accessTokens ??
+    new ServiceAccountTokenSource({
+      currentKey: () => keyFile?.currentKey(),
+      tokenUrl: googleApis.tokenUrl,
+      fetch: runtime.fetch,
+      clock: runtime.clock,
+      timeoutMs: googleApis.timeoutMs,
+    });
+  return new GoogleApiClient({ tokens, fetch: runtime.fetch, clock: runtime.clock, timeoutMs: googleApis.timeoutMs });
+}
+
+export function identityToolkit(config: ConfiguredConfig, client: GoogleApiClient): IdentityToolkitClient {
+  return new IdentityToolkitClient(client, { baseUrl: config.hardening.identityToolkitUrl, projectId: config.projectId });
+}

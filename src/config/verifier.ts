@@ -1,0 +1,47 @@
+import { checkInt, checkUrl } from './parse';
+import { DEFAULT_FIREBASE_CERTS_URL, VERIFIER_BOUNDS, checkProjectId } from './index';
+
+/** The options of the library's `firebaseVerifier()`. */
+export interface FirebaseVerifierOptions {
+  projectId: string;
+  certsUrl?: string;
+  skewSeconds?: number;
+  fetchTimeoutMs?: number;
+  cooldownMs?: number;
+  /** How long a stale key set may serve while Google cannot be reached (seconds). */
+  maxStaleSeconds?: number;
+  /** Verified tokens kept in memory (about 3.5 KB each); 0 disables the cache. */
+  cacheMaxEntries?: number;
+}
+
+/** What the server's settings and the library's options both become. */
+export interface FirebaseVerifierSettings {
+  projectId: string;
+  certsUrl: string;
+  skewSeconds: number;
+  fetchTimeoutMs: number;
+  cooldownMs: number;
+  maxStaleSeconds: number;
+  cacheMaxEntries: number;
+}
+
+/**
+ * Validates the library's options with the server's rules and messages (each error names the
+ * option): a real project ID, https (plain http only on loopback), and the same bounds as
+ * CLOCK_SKEW_SECONDS, CERTS_FETCH_TIMEOUT_MS, CERTS_REFETCH_COOLDOWN_MS, CERTS_MAX_STALE_SECONDS
+ * and VERIFIED_TOKEN_CACHE_MAX_ENTRIES.
+ */
+export function verifierSettings(options: FirebaseVerifierOptions): FirebaseVerifierSettings {
+  const b = VERIFIER_BOUNDS;
+  const n = (name: string, value: number | undefined, bounds: { def: number; min: number; max: number }) =>
+    checkInt(name, value ?? bounds.def, bounds.min, bounds.max);
+  return {
+    projectId: checkProjectId('projectId', String(options.projectId)),
+    certsUrl: checkUrl('certsUrl', options.certsUrl ?? DEFAULT_FIREBASE_CERTS_URL),
+    skewSeconds: n('skewSeconds', options.skewSeconds, b.clockSkewSeconds),
+    fetchTimeoutMs: n('fetchTimeoutMs', options.fetchTimeoutMs, b.certsFetchTimeoutMs),
+    cooldownMs: n('cooldownMs', options.cooldownMs, b.certsRefetchCooldownMs),
+    maxStaleSeconds: n('maxStaleSeconds', options.maxStaleSeconds, b.certsMaxStaleSeconds),
+    cacheMaxEntries: n('cacheMaxEntries', options.cacheMaxEntries, b.verifiedTokenCacheMaxEntries),
+  };
+}

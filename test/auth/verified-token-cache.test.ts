@@ -1,0 +1,333 @@
+import { RevocationChecker, RevocationCheckingVerifier } from '../../src/auth/revocation';
+import type { KeyObject } from 'node:crypto';
+import pino from 'pino';
+import { FirebaseIdTokenVerifier, type FirebaseUser } from '../../src/auth/firebase-id-token-verifier';
+import { VerifiedTokenCache } from '../../src/auth/verified-token-cache';
+import { InvalidTokenError, KeysUnavailableError } from '../../src/errors';
+import { KeySetCache } from '../../src/jwt/key-set-cache';
+import type { KeySetSource, LoadedKeySet } from '../../src/jwt/key-set-source';
+import { b64u, joseToken, rawRsaToken, tamperPayload } from '../../testkit/jwt-forge';
+import { manualClock } from '../../testkit/harness';
+import { type TestKey, generateTestKey } from '../../testkit/keys';
+
+const PROJECT = 'fb-test-project';
+const ISSUER = `https://securetoken.google.com/${PROJECT}`;
+const NOW_MS = 1_750_000_000_000;
+const NOW = NOW_MS / 1000;
+const SKEW = 60;
+const KEY_SET_TTL_MS = 60_000;
+
+/** A key set the test changes at will (Google rotating), counting fetches. */
+class MutableSource implements KeySetSource {
+  readonly name = 'mutable-test-source';
+  loads = 0;
+  failing = false;
+  constructor(public keys: TestKey[]) {}
+  async load(): Promise<LoadedKeySet> {
+    this.loads += 1;
+    if (this.failing) throw new Error('publisher down');
+    return { keys: new Map<string, KeyObject>(this.keys.map((k) => [k.kid, k.publicKey])), maxAgeMs: KEY_SET_TTL_MS };
+  }
+}
+
+/** The real verifier, counting how often the cache falls through to it. */
+class CountingVerifier {
+  calls = 0;
+  constructor(private readonly inner: FirebaseIdTokenVerifier) {}
+  verify(token: string): Promise<FirebaseUser> {
+    this.calls += 1;
+    return this.inner.verify(token);
+  }
+}
+
+function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    iss: ISSUER,
+    aud: PROJECT,
+    auth_time: NOW - 100,
+    sub: 'user-1',
+    user_id: 'user-1',
+    iat: NOW - 10,
+    exp: NOW + 3590,
+    email: 'ada@example.com',
+    firebase: { identities: {}, sign_in_provider: 'custom' },
+    ...overrides,
+  };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<InvalidTokenError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidTokenError);
+    return err as InvalidTokenError;
+  }
+  throw new Error('expected the token to be refused');
+}
+
+describe('VerifiedTokenCache', () => {
+  let key: TestKey;
+  let other: TestKey;
+  let attacker: TestKey;
+  let clock: ReturnType<typeof manualClock>;
+  let source: MutableSource;
+  let keys: KeySetCache;
+  let inner: CountingVerifier;
+
+  beforeAll(() => {
+    key = generateTestKey();
+    other = generateTestKey();
+    attacker = generateTestKey();
+  });
+
+  beforeEach(() => {
+    clock = manualClock(NOW_MS);
+    source = new MutableSource([key, other]);
+    keys = new KeySetCache({ source, logger: pino({ level: 'silent' }), clock, cooldownMs: 10_000, maxStaleMs: 3_600_000 });
+    inner = new CountingVerifier(new FirebaseIdTokenVerifier({ keys, projectId: PROJECT, skewSeconds: SKEW, clock }));
+  });
+
+  /** First-use admission, so each test sees the mechanics it is about; second use is tested below. */
+  function cache(maxEntries = 100, admission: 'first-use' | 'second-use' = 'first-use') {
+    return new VerifiedTokenCache({ inner, keys, clock, skewSeconds: SKEW, maxEntries, admission });
+  }
+
+  describe('second-use admission (the default)', () => {
+    it('a token is cached on its second verification, not its first', async () => {
+      const verifier = new VerifiedTokenCache({ inner, keys, clock, skewSeconds: SKEW, maxEntries: 100 });
+      const token = await joseToken(claims(), key);
+      await verifier.verify(token);
+      expect(verifier.stats().entries).toBe(0);
+      expect(verifier.peek(token)).toBeUndefined();
+      await verifier.verify(token);
+      expect(verifier.stats().entries).toBe(1);
+      await verifier.verify(token);
+      expect(inner.calls).toBe(2);
+    });
+
+    it('tokens used once never displace cached ones, however many', async () => {
+      const verifier = cache(2, 'second-use');
+      const hot = await joseToken(claims({ sub: 'hot' }), key);
+      await verifier.verify(hot);
+      await verifier.verify(hot);
+      for (let i = 0; i < 20; i += 1) await verifier.verify(await joseToken(claims({ sub: `once-${i}` }), key));
+      expect(verifier.stats().entries).toBe(1);
+      const callsBefore = inner.calls;
+      await verifier.verify(hot);
+      expect(inner.calls).toBe(callsBefore);
+    });
+
+    it('a refused token is never remembered toward admission', async () => {
+      const verifier = cache(10, 'second-use');
+      const expired = await joseToken(claims({ exp: NOW - 3600, iat: NOW - 7200 }), key);
+      await refusal(verifier.verify(expired));
+      await refusal(verifier.verify(expired));
+      expect(verifier.stats().entries).toBe(0);
+    });
+  });
+
+  it('verifies a token once and serves repeats from memory', async () => {
+    const verifier = cache();
+    const token = await joseToken(claims(), key);
+    const first = await verifier.verify(token);
+    const second = await verifier.verify(token);
+    expect(second).toBe(first);
+    expect(second.uid).toBe('user-1');
+    expect(inner.calls).toBe(1);
+    expect(verifier.stats()).toEqual({ entries: 1, hits: 1, misses: 1 });
+  });
+
+  describe('peek (the synchronous hit path the middleware tries first)', () => {
+    it('answers only for a verified, unexpired token whose kid is still in a fresh key set', async () => {
+      const verifier = cache();
+      const exp = NOW + 100;
+      const token = await joseToken(claims({ exp }), key);
+      expect(verifier.peek(token)).toBeUndefined(); // never verified: take the async path
+      const user = await verifier.verify(token);
+      expect(verifier.peek(token)).toBe(user);
+      expect(verifier.peek(`${token.slice(0, -2)}AA`)).toBeUndefined(); // another string, another entry
+      clock.set((exp + SKEW) * 1000);
+      expect(verifier.peek(token)).toBeUndefined(); // expired
+      expect(inner.calls).toBe(1);
+    });
+
+    it('steps aside when the key set is past its lifetime (verify() refreshes it) or the kid left it', async () => {
+      const verifier = cache();
+      const token = await joseToken(claims({ exp: NOW + 7200 }), key);
+      await verifier.verify(token);
+      clock.advance(KEY_SET_TTL_MS);
+      expect(verifier.peek(token)).toBeUndefined();
+      source.keys = [other];
+      expect((await refusal(verifier.verify(token))).code).toBe('ERR_KID_UNKNOWN');
+      expect(verifier.peek(token)).toBeUndefined();
+    });
+
+    it('is off when the cache is (0 entries)', async () => {
+      const verifier = cache(0);
+      const token = await joseToken(claims(), key);
+      await verifier.verify(token);
+      expect(verifier.peek(token)).toBeUndefined();
+    });
+  });
+
+  it('re-checks exp against the clock on every hit, with the verifier\'s leeway', async () => {
+    const verifier = cache();
+    const exp = NOW + 100;
+    const token = await joseToken(claims({ exp }), key);
+    await verifier.verify(token);
+    clock.set((exp + SKEW - 1) * 1000); // still inside the leeway: served from memory
+    await verifier.verify(token);
+    expect(inner.calls).toBe(1);
+    clock.set((exp + SKEW) * 1000); // exp + skew <= now: expired, exactly as the verifier says
+    const err = await refusal(verifier.verify(token));
+    expect(err.code).toBe('ERR_TOKEN_EXPIRED');
+    expect(inner.calls).toBe(2);
+    expect(verifier.stats().entries).toBe(0);
+  });
+
+  it('agrees with the uncached verifier at every second around expiry', async () => {
+    const verifier = cache();
+    const exp = NOW + 30;
+    const token = await joseToken(claims({ exp }), key);
+    await verifier.verify(token);
+    for (let t = exp + SKEW - 3; t <= exp + SKEW + 3; t += 1) {
+      clock.set(t * 1000 + 999);
+      const cached = await verifier.verify(token).then(() => 'ok', (e: InvalidTokenError) => e.code);
+      const direct = await inner.verify(token).then(() => 'ok', (e: InvalidTokenError) => e.code);
+      expect({ t, cached }).toEqual({ t, cached: direct });
+    }
+  });
+
+  it('drops an entry when its kid leaves the key set (at the key set\'s next refresh)', async () => {
+    const verifier = cache();
+    const token = await joseToken(claims(), key);
+    const survivor = await joseToken(claims({ sub: 'user-2' }), other);
+    await verifier.verify(token);
+    await verifier.verify(survivor);
+    expect(source.loads).toBe(1);
+    source.keys = [other]; // Google withdraws `key`
+    clock.advance(KEY_SET_TTL_MS); // the key set's lifetime is over: the next request refreshes it
+    const err = await refusal(verifier.verify(token));
+    expect(err.code).toBe('ERR_KID_UNKNOWN');
+    expect(source.loads).toBe(2);
+    expect((await verifier.verify(survivor)).uid).toBe('user-2');
+    expect(inner.calls).toBe(3); // token, survivor, then token again (refused); survivor's repeat was a hit
+    expect(verifier.stats().entries).toBe(1);
+  });
+
+  it('does not serve hits once the key set is unusable (503, as without the cache)', async () => {
+    const verifier = cache();
+    const token = await joseToken(claims(), key);
+    await verifier.verify(token);
+    source.failing = true;
+    clock.advance(KEY_SET_TTL_MS + 3_600_000); // past the lifetime and the stale bound
+    await expect(verifier.verify(token)).rejects.toBeInstanceOf(KeysUnavailableError);
+  });
+
+  it('evicts the least recently used entry at capacity', async () => {
+    const verifier = cache(2);
+    const [t1, t2, t3] = await Promise.all(['a', 'b', 'c'].map((sub) => joseToken(claims({ sub }), key)));
+    await verifier.verify(t1 as string);
+    await verifier.verify(t2 as string);
+    await verifier.verify(t1 as string); // t1 is now the most recently used
+    expect(inner.calls).toBe(2);
+    await verifier.verify(t3 as string); // evicts t2
+    expect(verifier.stats().entries).toBe(2);
+    await verifier.verify(t1 as string);
+    expect(inner.calls).toBe(3);
+    await verifier.verify(t2 as string);
+    expect(inner.calls).toBe(4);
+  });
+
+  it('never serves a different token with the same payload from the cache', async () => {
+    const verifier = cache();
+    const payload = claims();
+    const header = { alg: 'RS256', kid: key.kid, typ: 'JWT' };
+    const genuine = rawRsaToken(header, payload, key.privateKey);
+    await verifier.verify(genuine);
+    // Same header and payload bytes, signed by someone else's key: must be refused.
+    const forged = rawRsaToken(header, payload, attacker.privateKey);
+    expect(forged.slice(0, forged.lastIndexOf('.'))).toBe(genuine.slice(0, genuine.lastIndexOf('.')));
+    expect((await refusal(verifier.verify(forged))).code).toBe('ERR_JWS_SIGNATURE');
+    // Same payload, another genuine key and kid: a separate entry, verified on its own.
+    const rekeyed = rawRsaToken({ ...header, kid: other.kid }, payload, other.privateKey);
+    await verifier.verify(rekeyed);
+    expect(inner.calls).toBe(3);
+    expect(verifier.stats().entries).toBe(2);
+  });
+
+  it('refuses a tampered copy of a cached token', async () => {
+    const verifier = cache();
+    const token = await joseToken(claims(), key);
+    await verifier.verify(token);
+    const promoted = tamperPayload(token, (p) => {
+      p.sub = 'admin';
+    });
+    expect((await refusal(verifier.verify(promoted))).code).toBe('ERR_JWS_SIGNATURE');
+    const sig = token.slice(token.lastIndexOf('.') + 1);
+    const flipped = `${token.slice(0, token.lastIndexOf('.') + 1)}${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+    await expect(verifier.verify(flipped)).rejects.toBeInstanceOf(InvalidTokenError);
+    const reheadered = `${b64u({ alg: 'RS256', kid: key.kid })}${token.slice(token.indexOf('.'))}`;
+    await expect(verifier.verify(reheadered)).rejects.toBeInstanceOf(InvalidTokenError);
+    expect(verifier.stats().entries).toBe(1);
+  });
+
+  it('never caches a refusal', async () => {
+    const verifier = cache();
+    const early = await joseToken(claims({ iat: NOW + 600, auth_time: NOW - 100 }), key);
+    await refusal(verifier.verify(early));
+    clock.set((NOW + 600 - SKEW) * 1000); // now the token is acceptable
+    expect((await verifier.verify(early)).uid).toBe('user-1');
+    expect(inner.calls).toBe(2);
+  });
+
+  it('wrapped by the revocation check (as the server wires it), a hit never skips that check', async () => {
+    const disabled = new Set<string>();
+    const lookedUp: string[] = [];
+    const checker = new RevocationChecker({
+      client: {
+        lookup: async (uid: string) => {
+          lookedUp.push(uid);
+          return { exists: true, disabled: disabled.has(uid) };
+        },
+      },
+      clock,
+      logger: pino({ level: 'silent' }),
+      cacheSeconds: 0,
+    });
+    const verifier = new RevocationCheckingVerifier(cache(100), checker);
+    const token = await joseToken(claims(), key);
+    await verifier.verify(token);
+    await verifier.verify(token);
+    disabled.add('user-1');
+    expect((await refusal(verifier.verify(token))).code).toBe('ERR_USER_DISABLED');
+    expect(lookedUp).toEqual(['user-1', 'user-1', 'user-1']);
+    expect(inner.calls).toBe(1);
+  });
+
+  it('shares one verification among concurrent first requests for the same token', async () => {
+    const verifier = cache();
+    const token = await joseToken(claims(), key);
+    const users = await Promise.all(Array.from({ length: 50 }, () => verifier.verify(token)));
+    expect(new Set(users.map((u) => u.uid))).toEqual(new Set(['user-1']));
+    expect(inner.calls).toBe(1);
+  });
+
+  it('hands out frozen users (shared between requests)', async () => {
+    const verifier = cache();
+    const token = await joseToken(claims(), key);
+    const user = await verifier.verify(token);
+    expect(Object.isFrozen(user)).toBe(true);
+    expect(Object.isFrozen(user.claims)).toBe(true);
+    expect(Object.isFrozen(user.claims.firebase)).toBe(true);
+  });
+
+  it('maxEntries 0 disables it: every call is verified', async () => {
+    const verifier = cache(0);
+    const token = await joseToken(claims(), key);
+    await verifier.verify(token);
+    await verifier.verify(token);
+    expect(inner.calls).toBe(2);
+    expect(verifier.stats().entries).toBe(0);
+  });
+});

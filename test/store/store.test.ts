@@ -1,0 +1,112 @@
+import { MemoryStore } from '../../src/store/memory-store';
+import { RedisStore } from '../../src/store/redis-store';
+import type { SharedStore } from '../../src/store/store';
+import { manualClock } from '../../testkit/harness';
+
+const REDIS_URL = process.env.REDIS_URL;
+if (!REDIS_URL) {
+  // eslint-disable-next-line no-console
+  console.log('skipped: RedisStore contract tests (REDIS_URL is not set; .ci/run sets it to the local Redis)');
+}
+
+type Backend = { name: string; make: () => SharedStore; wait: (ms: number) => Promise<void> };
+
+const clock = manualClock();
+const backends: Backend[] = [
+  { name: 'MemoryStore', make: () => new MemoryStore(clock, 10), wait: async (ms) => clock.advance(ms) },
+];
+if (REDIS_URL) {
+  backends.push({
+    name: 'RedisStore',
+    make: () => new RedisStore(REDIS_URL, `firebridge-test:${process.pid}:${Date.now()}:`),
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
+}
+
+describe.each(backends)('SharedStore contract: $name', ({ make, wait }) => {
+  let store: SharedStore;
+  beforeEach(() => {
+    store = make();
+  });
+  afterEach(() => store.close());
+
+  it('putIfAbsent stores once; expires after its TTL', async () => {
+    expect(await store.putIfAbsent('a', 150)).toBe(true);
+    expect(await store.putIfAbsent('a', 150)).toBe(false);
+    await wait(250);
+    expect(await store.putIfAbsent('a', 150)).toBe(true);
+  });
+
+  it('take deletes and says whether the key existed; of concurrent takes exactly one wins', async () => {
+    expect(await store.take('n')).toBe(false);
+    await store.putIfAbsent('n', 10_000);
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.take('n')));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.take('n')).toBe(false);
+  });
+
+  it('take of an expired key is false', async () => {
+    await store.putIfAbsent('e', 100);
+    await wait(200);
+    expect(await store.take('e')).toBe(false);
+  });
+
+  it('of concurrent putIfAbsent calls exactly one wins', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.putIfAbsent('race', 10_000)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('hit counts within a window and resets after it', async () => {
+    expect(await store.hit('w', 300)).toMatchObject({ count: 1 });
+    expect(await store.hit('w', 300)).toMatchObject({ count: 2 });
+    const third = await store.hit('w', 300);
+    expect(third.count).toBe(3);
+    expect(third.resetMs).toBeGreaterThan(0);
+    expect(third.resetMs).toBeLessThanOrEqual(300);
+    await wait(400);
+    expect(await store.hit('w', 300)).toMatchObject({ count: 1 });
+  });
+
+  it('ping answers', async () => {
+    expect(await store.ping()).toBe(true);
+  });
+});
+
+describe('MemoryStore', () => {
+  it('sweeps expired keys as it grows, so memory stays bounded', async () => {
+    const c = manualClock();
+    const store = new MemoryStore(c, 100);
+    for (let i = 0; i < 1000; i++) {
+      await store.putIfAbsent(`k${i}`, 1000);
+      c.advance(10);
+    }
+    expect(store.size).toBeLessThan(250);
+  });
+});
+
+(REDIS_URL ? describe : describe.skip)('RedisStore shares state between instances', () => {
+  it('a mark set through one instance is seen by another (several bridges behind a load balancer)', async () => {
+    const prefix = `firebridge-test-shared:${process.pid}:${Date.now()}:`;
+    const a = new RedisStore(REDIS_URL as string, prefix);
+    const b = new RedisStore(REDIS_URL as string, prefix);
+    try {
+      expect(await a.putIfAbsent('replay:x', 5000)).toBe(true);
+      expect(await b.putIfAbsent('replay:x', 5000)).toBe(false);
+      await a.hit('rl', 5000);
+      expect((await b.hit('rl', 5000)).count).toBe(2);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('an unreachable Redis makes the exchange 503, never a silent skip of replay protection', async () => {
+    const { ReplayGuard } = await import('../../src/auth/replay-guard');
+    const dead = new RedisStore('redis://127.0.0.1:1', 'x:', { commandTimeoutMs: 300 });
+    try {
+      const guard = new ReplayGuard(dead, Date.now, 60);
+      await expect(guard.claim('token', Math.floor(Date.now() / 1000) + 60)).rejects.toMatchObject({ status: 503 });
+    } finally {
+      await dead.close();
+    }
+  });
+});
