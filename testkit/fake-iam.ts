@@ -45,6 +45,8 @@ export class FakeIam {
   metadataEmail = 'bridge@fb-test-project.iam.gserviceaccount.com';
   /** The aud Google's token endpoint requires in a JWT-bearer assertion, wherever it is reached. */
   readonly assertionAudience = 'https://oauth2.googleapis.com/token';
+  /** The key that signed each accepted JWT-bearer assertion, in order. */
+  readonly assertionKids: string[] = [];
   /** Subject tokens the STS accepts (as a workload identity pool provider would), and their audience. */
   readonly subjectTokens = new Map<string, string>();
   /** Access tokens issued by impersonation, per target account. */
@@ -146,10 +148,20 @@ export class FakeIam {
     const assertion = form.get('assertion') ?? '';
     const email = decodeJwt(assertion).iss as string;
     const kid = decodeProtectedHeader(assertion).kid;
-    const key = kid ? this.accountKeys.get(email)?.get(kid) : undefined;
-    if (!key) return send(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
-    await jwtVerify(assertion, key.publicKey, { algorithms: ['RS256'], audience: this.assertionAudience, issuer: email });
-    send(res, 200, this.issue());
+    // As Google: a kid names the key; without one (google-auth-library sends none), any of the account's keys may have signed.
+    const keys = this.accountKeys.get(email);
+    const candidates = kid ? [keys?.get(kid)] : [...(keys?.values() ?? [])];
+    for (const key of candidates) {
+      if (!key) continue;
+      try {
+        await jwtVerify(assertion, key.publicKey, { algorithms: ['RS256'], audience: this.assertionAudience, issuer: email });
+      } catch {
+        continue;
+      }
+      this.assertionKids.push(key.kid);
+      return send(res, 200, this.issue());
+    }
+    send(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
   }
 
   /** STS token exchange, with the checks Google's STS makes of the request's shape. */

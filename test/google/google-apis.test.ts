@@ -53,7 +53,7 @@ describe('Google APIs: rotate --create, retire --delete-remote, keyless signBlob
     expect(run.code).toBe(0);
 
     const [token, create] = iam.requests;
-    expect(token).toMatchObject({ method: 'POST', path: '/token', contentType: 'application/x-www-form-urlencoded' });
+    expect(token).toMatchObject({ method: 'POST', path: '/token', contentType: expect.stringMatching(/^application\/x-www-form-urlencoded(;|$)/) });
     const form = new URLSearchParams(token!.body);
     expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
     expect(decodeJwt(form.get('assertion')!)).toMatchObject({ iss: admin.clientEmail, aud: iam.assertionAudience, scope: 'https://www.googleapis.com/auth/cloud-platform' });
