@@ -1,11 +1,10 @@
-import pino, { type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './config';
+import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 
 /**
  * Structured JSON logs. Nothing logs a token, key or code; as a second line of defence the
  * usual places a secret could sit are redacted.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   return pino(
     {
       level,

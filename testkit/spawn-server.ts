@@ -9,7 +9,7 @@ export interface SpawnedServer {
   stop(): Promise<number | null>;
 }
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 
 /** Runs src/main.ts in its own process, as `npm start` does, and waits for its "listening" line. */
 export function spawnServer(env: Record<string, string>, options: { cwd?: string } = {}): Promise<SpawnedServer> {

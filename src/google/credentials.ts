@@ -159,10 +159,13 @@ export class ApplicationDefaultCredentials implements AccessTokenSource {
     };
   }
 
-  /** The library client for one credential document (recursively for an impersonation's source). */
-  private clientFor(doc: JsonRecord, file: string): AuthClient {
+  /**
+   * The library client for one credential document (recursively for an impersonation's source,
+   * which keeps the library's own caching: Impersonated asks it for a token twice per refresh).
+   */
+  private clientFor(doc: JsonRecord, file: string, source = false): AuthClient {
     const { config } = this.options;
-    const common = { transporter: this.transport(), ...ALWAYS_REFRESH };
+    const common = { transporter: this.transport(), ...(source ? {} : ALWAYS_REFRESH) };
     switch (doc.type) {
       case 'service_account': {
         const email = field(doc, 'client_email');
@@ -195,7 +198,7 @@ export class ApplicationDefaultCredentials implements AccessTokenSource {
         const delegates = Array.isArray(doc.delegates) ? doc.delegates.filter((d): d is string => typeof d === 'string') : [];
         return new Impersonated({
           ...common,
-          sourceClient: this.clientFor(source as JsonRecord, file),
+          sourceClient: this.clientFor(source as JsonRecord, file, true),
           targetPrincipal: decodeURIComponent(target),
           targetScopes: this.scopes,
           delegates,
