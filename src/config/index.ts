@@ -4,6 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
 import { type HardeningSettings, hardeningSettings } from './hardening';
 import { type Env, int, list, oneOf, str, url } from './parse';
+import { ConfigProblems } from './problems';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
 export { ConfigError };
@@ -66,46 +67,50 @@ export function isValidProjectId(value: string): boolean {
 }
 
 /**
- * Validates the whole environment once. Throws ConfigError naming the first bad setting.
+ * Validates the whole environment once. Throws one ConfigError listing every bad setting (each
+ * named; `setting` is the first one's), so a deployment is fixed in one restart, not one per setting.
  * Local mode switches on only when neither FIREBASE_PROJECT_ID nor GOOGLE_CLIENT_IDS is set
  * and NODE_ENV is not "production".
  */
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const problems = new ConfigProblems();
+  const read = <T>(parse: () => T, fallback: T): T => problems.read(parse, fallback);
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
   const production = ['production', 'prod'].includes(nodeEnv.toLowerCase());
   for (const name of ['FIREBASE_PROJECT_ID', 'GOOGLE_CLIENT_IDS']) {
     // Set but empty (a missing secret, say) is a mistake, never a request for local mode.
-    if (env[name] !== undefined && str(env, name) === undefined) throw new ConfigError(name, 'is set but empty');
+    if (env[name] !== undefined && str(env, name) === undefined) problems.add(new ConfigError(name, 'is set but empty'));
   }
   const projectIdRaw = str(env, 'FIREBASE_PROJECT_ID');
-  const clientIds = list(env, 'GOOGLE_CLIENT_IDS');
-  const local = projectIdRaw === undefined && clientIds === undefined && !production;
+  const clientIds = read(() => list(env, 'GOOGLE_CLIENT_IDS'), undefined);
+  const local = env.FIREBASE_PROJECT_ID === undefined && env.GOOGLE_CLIENT_IDS === undefined && !production;
   if (local) {
     // Settings only a real deployment has: with any of them, a missing project is a mistake, not local mode.
     for (const name of ['SERVICE_ACCOUNT_EMAIL', 'ADMIN_API_TOKEN', 'CHECK_REVOKED']) {
       if (str(env, name) !== undefined) {
-        throw new ConfigError('FIREBASE_PROJECT_ID', `is required when ${name} is set (local mode takes neither)`);
+        problems.add(new ConfigError('FIREBASE_PROJECT_ID', `is required when ${name} is set (local mode takes neither)`));
       }
     }
   }
 
   const shared = {
-    port: int(env, 'PORT', 8080, 0, 65535),
-    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    port: read(() => int(env, 'PORT', 8080, 0, 65535), 8080),
+    logLevel: read(() => oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS), 'info'),
     nodeEnv,
-    googleCertsUrl: url(env, 'GOOGLE_CERTS_URL', DEFAULT_GOOGLE_CERTS_URL),
-    firebaseCertsUrl: url(env, 'FIREBASE_CERTS_URL', DEFAULT_FIREBASE_CERTS_URL),
-    clockSkewSeconds: int(env, 'CLOCK_SKEW_SECONDS', 60, 0, MAX_CLOCK_SKEW_SECONDS),
-    certsFetchTimeoutMs: int(env, 'CERTS_FETCH_TIMEOUT_MS', 5000, 100, 60_000),
+    googleCertsUrl: read(() => url(env, 'GOOGLE_CERTS_URL', DEFAULT_GOOGLE_CERTS_URL), DEFAULT_GOOGLE_CERTS_URL),
+    firebaseCertsUrl: read(() => url(env, 'FIREBASE_CERTS_URL', DEFAULT_FIREBASE_CERTS_URL), DEFAULT_FIREBASE_CERTS_URL),
+    clockSkewSeconds: read(() => int(env, 'CLOCK_SKEW_SECONDS', 60, 0, MAX_CLOCK_SKEW_SECONDS), 60),
+    certsFetchTimeoutMs: read(() => int(env, 'CERTS_FETCH_TIMEOUT_MS', 5000, 100, 60_000), 5000),
     // Never 0: it is what keeps a flood of unknown kids (and an outage) from hammering Google.
-    certsRefetchCooldownMs: int(env, 'CERTS_REFETCH_COOLDOWN_MS', 10_000, 100, 3_600_000),
-    certsMaxStaleSeconds: int(env, 'CERTS_MAX_STALE_SECONDS', 21_600, 0, 7 * 86_400),
-    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
-    hardening: hardeningSettings(env),
-    verifiedTokenCacheMaxEntries: int(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, 0, 1_000_000),
+    certsRefetchCooldownMs: read(() => int(env, 'CERTS_REFETCH_COOLDOWN_MS', 10_000, 100, 3_600_000), 10_000),
+    certsMaxStaleSeconds: read(() => int(env, 'CERTS_MAX_STALE_SECONDS', 21_600, 0, 7 * 86_400), 21_600),
+    maxBodyBytes: read(() => int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024), 16 * 1024),
+    hardening: read(() => hardeningSettings(env), hardeningSettings({})),
+    verifiedTokenCacheMaxEntries: read(() => int(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, 0, 1_000_000), 10_000),
   };
 
   if (local) {
+    problems.throwIfAny();
     return {
       ...shared,
       mode: 'local',
@@ -117,33 +122,43 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     };
   }
 
+  let projectId: string | undefined;
   if (projectIdRaw === undefined) {
-    throw new ConfigError('FIREBASE_PROJECT_ID', 'is required (your Firebase project ID, e.g. my-app-12345)');
+    if (env.FIREBASE_PROJECT_ID === undefined) {
+      problems.add(new ConfigError('FIREBASE_PROJECT_ID', 'is required (your Firebase project ID, e.g. my-app-12345)'));
+    }
+  } else if (!PROJECT_ID.test(projectIdRaw)) {
+    problems.add(
+      new ConfigError(
+        'FIREBASE_PROJECT_ID',
+        `"${projectIdRaw}" is not a valid project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)`,
+      ),
+    );
+  } else if (projectIdRaw.startsWith('demo-')) {
+    problems.add(new ConfigError('FIREBASE_PROJECT_ID', 'a demo- project cannot sign in real users; unset it to use local mode'));
+  } else {
+    projectId = projectIdRaw;
   }
-  if (!PROJECT_ID.test(projectIdRaw)) {
-    throw new ConfigError(
-      'FIREBASE_PROJECT_ID',
-      `"${projectIdRaw}" is not a valid project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)`,
+  if (clientIds === undefined && env.GOOGLE_CLIENT_IDS === undefined) {
+    problems.add(
+      new ConfigError(
+        'GOOGLE_CLIENT_IDS',
+        'is required (comma-separated OAuth client IDs your apps request Google ID tokens for; Android apps use the web client ID)',
+      ),
     );
   }
-  if (projectIdRaw.startsWith('demo-')) {
-    throw new ConfigError('FIREBASE_PROJECT_ID', 'a demo- project cannot sign in real users; unset it to use local mode');
-  }
-  if (clientIds === undefined) {
-    throw new ConfigError(
-      'GOOGLE_CLIENT_IDS',
-      'is required (comma-separated OAuth client IDs your apps request Google ID tokens for; Android apps use the web client ID)',
-    );
-  }
+  const keyring = read(() => keyringSettings(env, projectId), keyringSettings({}, undefined));
+  const googleApis = read(() => googleApiSettings(env, cwd), googleApiSettings({}, cwd));
+  problems.throwIfAny();
   return {
     ...shared,
     mode: 'configured',
     host: str(env, 'HOST') ?? '0.0.0.0',
-    projectId: projectIdRaw,
-    googleClientIds: clientIds,
+    projectId: projectId as string,
+    googleClientIds: clientIds as string[],
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys'),
-    ...keyringSettings(env, projectIdRaw),
-    googleApis: googleApiSettings(env, cwd),
+    ...keyring,
+    googleApis,
   };
 }
 
