@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
-import { type HardeningSettings, hardeningSettings } from './hardening';
+import { type HardeningSettings, bool, hardeningSettings } from './hardening';
 import { type Env, int, list, oneOf, str, url } from './parse';
+import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
 import { ConfigProblems } from './problems';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
@@ -69,8 +70,9 @@ export function isValidProjectId(value: string): boolean {
 /**
  * Validates the whole environment once. Throws one ConfigError listing every bad setting (each
  * named; `setting` is the first one's), so a deployment is fixed in one restart, not one per setting.
- * Local mode switches on only when neither FIREBASE_PROJECT_ID nor GOOGLE_CLIENT_IDS is set
- * and NODE_ENV is not "production".
+ * Local mode switches on only when neither FIREBASE_PROJECT_ID nor GOOGLE_CLIENT_IDS is set and
+ * NODE_ENV is not "production"; it then starts only on a bare environment (no setting only a deployment
+ * has, no keyring in KEYS_DIR), on loopback unless LOCAL_MODE_PUBLIC=true, with LOCAL_STATE_DIR outside KEYS_DIR.
  */
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const problems = new ConfigProblems();
@@ -84,14 +86,19 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const projectIdRaw = str(env, 'FIREBASE_PROJECT_ID');
   const clientIds = read(() => list(env, 'GOOGLE_CLIENT_IDS'), undefined);
   const local = env.FIREBASE_PROJECT_ID === undefined && env.GOOGLE_CLIENT_IDS === undefined && !production;
-  if (local) {
-    // Settings only a real deployment has: with any of them, a missing project is a mistake, not local mode.
-    for (const name of ['SERVICE_ACCOUNT_EMAIL', 'ADMIN_API_TOKEN', 'CHECK_REVOKED']) {
-      if (str(env, name) !== undefined) {
-        problems.add(new ConfigError('FIREBASE_PROJECT_ID', `is required when ${name} is set (local mode takes neither)`));
-      }
-    }
+  // Local mode vouches for any identity: it starts only on a bare environment (src/config/local-mode.ts).
+  const deployment = local ? deploymentSettingsPresent(env, cwd) : [];
+  if (deployment.length > 0) {
+    problems.add(
+      new ConfigError(
+        'FIREBASE_PROJECT_ID',
+        `is required: settings only a deployment has are present (${deployment.join(', ')}), and local mode ` +
+          'starts only without them. Set FIREBASE_PROJECT_ID and GOOGLE_CLIENT_IDS, or remove those settings for local mode',
+      ),
+    );
   }
+  // LOCAL_MODE_PUBLIC=true lets local mode listen on a non-loopback HOST (a phone on the LAN); checked in every mode.
+  const localModePublic = read(() => bool(env, 'LOCAL_MODE_PUBLIC', false), false);
 
   const shared = {
     port: read(() => int(env, 'PORT', 8080, 0, 65535), 8080),
@@ -110,15 +117,30 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   };
 
   if (local) {
+    // Local mode mints tokens for anyone who asks: it stays on loopback unless told otherwise.
+    const host = str(env, 'HOST') ?? '127.0.0.1';
+    const localStateDir = path.resolve(cwd, str(env, 'LOCAL_STATE_DIR') ?? '.local');
+    if (deployment.length === 0) {
+      if (!isLoopbackHost(host) && !localModePublic) {
+        problems.add(
+          new ConfigError(
+            'HOST',
+            `"${host}" is not a loopback address; local mode mints tokens for any identity, so it listens on the ` +
+              'network only with LOCAL_MODE_PUBLIC=true (e.g. to test from a phone on your LAN)',
+          ),
+        );
+      }
+      const stateDirProblem = checkLocalStateDir(localStateDir, keysDirOf(env, cwd));
+      if (stateDirProblem) problems.add(stateDirProblem);
+    }
     problems.throwIfAny();
     return {
       ...shared,
       mode: 'local',
-      // Local mode mints tokens for anyone who asks: it stays on loopback unless told otherwise.
-      host: str(env, 'HOST') ?? '127.0.0.1',
+      host,
       projectId: LOCAL_PROJECT_ID,
       googleClientIds: [LOCAL_CLIENT_ID],
-      localStateDir: path.resolve(cwd, str(env, 'LOCAL_STATE_DIR') ?? '.local'),
+      localStateDir,
     };
   }
 
