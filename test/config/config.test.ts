@@ -104,7 +104,7 @@ describe('configuration', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.localStateDir).toBe('/srv/app/.local');
     expect('keysDir' in config).toBe(false);
-    expect(loadConfig({ HOST: '0.0.0.0', LOCAL_MODE_PUBLIC: 'true' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0', LOCAL_MODE_PUBLIC: 'true' }, '/srv/app').host).toBe('0.0.0.0');
   });
 
   it('with NODE_ENV=production, local mode never switches on: missing settings are fatal', () => {

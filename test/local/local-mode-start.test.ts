@@ -191,7 +191,8 @@ describe('local mode starts only on a bare environment', () => {
   }, 20_000);
 
   it('the server refuses HOST=0.0.0.0 in local mode without LOCAL_MODE_PUBLIC (exit 78)', async () => {
-    const { code, output } = await runToExit({ HOST: '0.0.0.0', LOCAL_STATE_DIR: path.join(workdir(), '.local') });
+    // An empty KEYS_DIR: keys in this checkout's keys/ would stop local mode before HOST is looked at.
+    const { code, output } = await runToExit({ HOST: '0.0.0.0', KEYS_DIR: workdir(), LOCAL_STATE_DIR: path.join(workdir(), '.local') });
     expect(code).toBe(78);
     expect(output).toMatch(/firebridge: invalid configuration: HOST: "0\.0\.0\.0" is not a loopback address.*LOCAL_MODE_PUBLIC=true/);
     expect(output).not.toContain('"msg":"listening"');
@@ -202,6 +203,7 @@ describe('local mode starts only on a bare environment', () => {
     const { code, output } = await runToExit({
       HOST: '192.0.2.1',
       LOCAL_MODE_PUBLIC: 'true',
+      KEYS_DIR: workdir(),
       LOCAL_STATE_DIR: path.join(workdir(), '.local'),
       LOG_LEVEL: 'warn',
     });

@@ -20,9 +20,10 @@ describe("local mode: the README's walkthrough, on a real process", () => {
   beforeAll(async () => {
     fake = await FakeGoogle.start();
     stateDir = path.join(mkdtempSync(path.join(tmpdir(), 'firebridge-local-')), '.local');
-    // No FIREBASE_PROJECT_ID / GOOGLE_CLIENT_IDS and nothing else a deployment has: local mode.
-    // (A real KEYS_DIR stops it: test/local/local-mode-start.test.ts.)
-    server = await spawnServer({ LOCAL_STATE_DIR: stateDir, LOG_LEVEL: 'info' });
+    // No FIREBASE_PROJECT_ID / GOOGLE_CLIENT_IDS and nothing else a deployment has: local mode. An empty
+    // KEYS_DIR, so keys in this checkout's keys/ cannot matter (a keyring stops local mode: local-mode-start.test.ts).
+    const emptyKeysDir = mkdtempSync(path.join(tmpdir(), 'firebridge-nokeys-'));
+    server = await spawnServer({ LOCAL_STATE_DIR: stateDir, KEYS_DIR: emptyKeysDir, LOG_LEVEL: 'info' });
   }, 30_000);
 
   afterAll(async () => {
