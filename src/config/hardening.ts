@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { asciiEmail, asciiLower, firstNonAscii, isAsciiDomainName } from '../auth/ascii-identifiers';
 import { ConfigError } from '../errors';
 import { type Env, int, list, str, url } from './parse';
 import { ConfigProblems } from './problems';
@@ -6,11 +7,11 @@ import { ConfigProblems } from './problems';
 /** Settings of issue #4's hardening: sign-in policy, replay protection, nonces, rate limits, revocation. */
 
 export interface SignInPolicySettings {
-  /** GOOGLE_HOSTED_DOMAINS: only accounts whose `hd` is listed may exchange. */
+  /** GOOGLE_HOSTED_DOMAINS: only accounts whose `hd` is listed may exchange (ASCII domain names, lower-cased A-Z). */
   hostedDomains?: readonly string[];
-  /** ALLOWED_EMAILS: exact addresses (lower-cased). */
+  /** ALLOWED_EMAILS: exact addresses (ASCII, exactly one @, lower-cased A-Z). */
   allowedEmails?: readonly string[];
-  /** ALLOWED_EMAIL_DOMAINS: domains after the @ (lower-cased). */
+  /** ALLOWED_EMAIL_DOMAINS: domains after the @ (ASCII domain names, lower-cased A-Z). */
   allowedEmailDomains?: readonly string[];
   /** REQUIRE_EMAIL_VERIFIED: default true when an email allowlist is set. */
   requireEmailVerified: boolean;
@@ -56,8 +57,39 @@ export function bool(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
-function lowerList(env: Env, name: string): string[] | undefined {
-  return list(env, name)?.map((item) => item.toLowerCase());
+/**
+ * GOOGLE_HOSTED_DOMAINS, ALLOWED_EMAIL_DOMAINS: ASCII domain names, lower-cased (A-Z only). The policy
+ * compares ASCII-only (src/auth/ascii-identifiers.ts), so a non-ASCII entry could only ever mislead.
+ */
+function domainList(env: Env, name: string): string[] | undefined {
+  return list(env, name)?.map((item) => {
+    const nonAscii = firstNonAscii(item);
+    if (nonAscii !== undefined) {
+      throw new ConfigError(
+        name,
+        `"${item}" has a non-ASCII character (${nonAscii}); domains are compared as ASCII: write an internationalized domain in its xn-- form`,
+      );
+    }
+    const domain = asciiLower(item);
+    if (!isAsciiDomainName(domain)) throw new ConfigError(name, `"${item}" is not a domain name (letters, digits, hyphens, dots)`);
+    return domain;
+  });
+}
+
+/** ALLOWED_EMAILS: ASCII addresses with exactly one @ and a domain name after it, lower-cased (A-Z only). */
+function emailList(env: Env, name: string): string[] | undefined {
+  return list(env, name)?.map((item) => {
+    const nonAscii = firstNonAscii(item);
+    if (nonAscii !== undefined) {
+      throw new ConfigError(name, `"${item}" has a non-ASCII character (${nonAscii}); emails are compared as ASCII`);
+    }
+    const address = asciiEmail(item);
+    if (address === undefined) throw new ConfigError(name, `"${item}" must be an email address with exactly one @`);
+    if (!isAsciiDomainName(address.domain)) {
+      throw new ConfigError(name, `"${item}": "${address.domain}" is not a domain name (letters, digits, hyphens, dots)`);
+    }
+    return address.email;
+  });
 }
 
 const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -81,8 +113,8 @@ function trustProxy(env: Env): string[] {
 export function hardeningSettings(env: Env): HardeningSettings {
   const problems = new ConfigProblems();
   const read = <T>(parse: () => T, fallback: T): T => problems.read(parse, fallback);
-  const allowedEmails = read(() => lowerList(env, 'ALLOWED_EMAILS'), undefined);
-  const allowedEmailDomains = read(() => lowerList(env, 'ALLOWED_EMAIL_DOMAINS'), undefined);
+  const allowedEmails = read(() => emailList(env, 'ALLOWED_EMAILS'), undefined);
+  const allowedEmailDomains = read(() => domainList(env, 'ALLOWED_EMAIL_DOMAINS'), undefined);
   const emailDecides = allowedEmails !== undefined || allowedEmailDomains !== undefined;
   const adminApiToken = str(env, 'ADMIN_API_TOKEN');
   if (adminApiToken !== undefined && adminApiToken.length < 32) {
@@ -97,7 +129,7 @@ export function hardeningSettings(env: Env): HardeningSettings {
   }
   const settings: HardeningSettings = {
     signInPolicy: {
-      hostedDomains: read(() => lowerList(env, 'GOOGLE_HOSTED_DOMAINS'), undefined),
+      hostedDomains: read(() => domainList(env, 'GOOGLE_HOSTED_DOMAINS'), undefined),
       allowedEmails,
       allowedEmailDomains,
       requireEmailVerified: read(() => bool(env, 'REQUIRE_EMAIL_VERIFIED', emailDecides), emailDecides),
