@@ -171,14 +171,32 @@ export class SigningUnavailableError extends FirebridgeError {
 
 // ---- Internal: start-up, admin commands, outbound calls ----
 
-/** A setting is missing or invalid. Thrown only at start-up (or by a library factory); names the setting. */
+/**
+ * A setting is missing or invalid. Thrown only at start-up (or by a library factory); names the setting.
+ * Start-up reports every bad setting at once: `problems` lists them all (one error per setting; an error
+ * of one setting lists itself), `setting` is the first one's, and the message has one `SETTING: reason`
+ * line per problem.
+ */
 export class ConfigError extends FirebridgeError {
   readonly code = 'ERR_CONFIG';
+  readonly problems: readonly ConfigError[];
+  /** With `problems` (see ConfigError.all), `message` is the whole text, not prefixed with the setting. */
   constructor(
     readonly setting: string,
     message: string,
+    problems?: readonly ConfigError[],
   ) {
-    super(`${setting}: ${message}`);
+    super(problems === undefined ? `${setting}: ${message}` : message);
+    this.problems = problems ?? [this];
+  }
+
+  /** One error listing every problem (each still naming its setting); the problem itself when there is one. */
+  static all(problems: readonly ConfigError[]): ConfigError {
+    const flat = problems.flatMap((problem) => problem.problems);
+    const [first] = flat;
+    if (first === undefined) throw new Error('ConfigError.all needs at least one problem');
+    if (flat.length === 1) return first;
+    return new ConfigError(first.setting, flat.map((problem) => problem.message).join('\n'), flat);
   }
 }
 

@@ -10,7 +10,8 @@ async function main(): Promise<void> {
     config = loadConfig(readEnvironment());
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`firebridge: invalid configuration: ${err.message}\n`);
+      // One line per bad setting: every problem is reported at once.
+      for (const problem of err.problems) process.stderr.write(`firebridge: invalid configuration: ${problem.message}\n`);
       process.exit(78); // EX_CONFIG
     }
     throw err;

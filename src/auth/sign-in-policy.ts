@@ -1,5 +1,6 @@
 import type { SignInPolicySettings } from '../config/hardening';
 import { AccessDeniedError, InvalidTokenError } from '../errors';
+import { asciiEmail, asciiIdentifier } from '../config/ascii-identifiers';
 import type { GoogleIdentity } from './google-id-token-verifier';
 
 /**
@@ -8,6 +9,7 @@ import type { GoogleIdentity } from './google-id-token-verifier';
  * - GOOGLE_AZP_ALLOWLIST: the client that asked for the token (azp) is one of ours;
  * - GOOGLE_HOSTED_DOMAINS: the account's Workspace domain (hd) is listed;
  * - ALLOWED_EMAILS / ALLOWED_EMAIL_DOMAINS: the email is listed, or its domain is (either list admits);
+ *   compared ASCII-only, case-insensitively for A-Z; an email must have exactly one @;
  * - REQUIRE_EMAIL_VERIFIED (default on when an email list decides): Google verified the email.
  * Token-shape failures (age, azp) are 401 invalid_token; an account the policy does not admit is
  * 403 access_denied.
@@ -29,19 +31,21 @@ export class SignInPolicy {
     if (settings.azpAllowlist && (identity.azp === undefined || !settings.azpAllowlist.includes(identity.azp))) {
       throw new InvalidTokenError('the client that requested this token (azp) is not allowed', 'ERR_CLAIM_AZP');
     }
-    if (settings.hostedDomains && (identity.hd === undefined || !settings.hostedDomains.includes(identity.hd.toLowerCase()))) {
+    // Domains and emails compare ASCII-only (src/config/ascii-identifiers.ts): a non-ASCII value, or an
+    // email without exactly one @, matches nothing.
+    const hd = identity.hd === undefined ? undefined : asciiIdentifier(identity.hd);
+    if (settings.hostedDomains && (hd === undefined || !settings.hostedDomains.includes(hd))) {
       throw new AccessDeniedError('this Google account is not in an allowed hosted domain', 'ERR_POLICY_HD');
     }
-    const email = identity.email?.toLowerCase();
-    if (settings.requireEmailVerified && (email === undefined || identity.emailVerified !== true)) {
+    if (settings.requireEmailVerified && (identity.email === undefined || identity.emailVerified !== true)) {
       throw new AccessDeniedError('this Google account has no verified email', 'ERR_POLICY_EMAIL_UNVERIFIED');
     }
     if (settings.allowedEmails || settings.allowedEmailDomains) {
-      const domain = email?.slice(email.lastIndexOf('@') + 1);
+      const address = identity.email === undefined ? undefined : asciiEmail(identity.email);
       const admitted =
-        email !== undefined &&
-        ((settings.allowedEmails?.includes(email) ?? false) ||
-          (domain !== undefined && (settings.allowedEmailDomains?.includes(domain) ?? false)));
+        address !== undefined &&
+        ((settings.allowedEmails?.includes(address.email) ?? false) ||
+          (settings.allowedEmailDomains?.includes(address.domain) ?? false));
       if (!admitted) throw new AccessDeniedError('this Google account is not allowed to sign in', 'ERR_POLICY_EMAIL');
     }
   }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
 import { createApp } from '../http/app';
+import { warnIfLocalModeIsReachable } from '../local/local-exposure';
 import { LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from '../local/local-routes';
 import type { FetchFn } from '../outbound/fetch';
 import { type Dependencies, createDependencies } from './dependencies';
@@ -39,6 +40,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       'LOCAL MODE: FIREBASE_PROJECT_ID and GOOGLE_CLIENT_IDS are not set, so firebridge emulates Google with ' +
         'throwaway keys. Tokens it mints are valid only here. Never expose this server; set NODE_ENV=production to forbid local mode.',
     );
+    warnIfLocalModeIsReachable(config, logger);
   }
   await Promise.all([deps.googleKeys.warm(), deps.firebaseKeys.warm()]).catch((err: unknown) => {
     logger.warn({ err: (err as Error).message }, 'key sets not fetched at start; will retry on demand');

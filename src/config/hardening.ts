@@ -1,15 +1,17 @@
 import { isIP } from 'node:net';
+import { asciiEmail, asciiLower, firstNonAscii, isAsciiDomainName } from './ascii-identifiers';
 import { ConfigError } from '../errors';
 import { type Env, int, list, str, url } from './parse';
+import { ConfigProblems } from './problems';
 
 /** Settings of issue #4's hardening: sign-in policy, replay protection, nonces, rate limits, revocation. */
 
 export interface SignInPolicySettings {
-  /** GOOGLE_HOSTED_DOMAINS: only accounts whose `hd` is listed may exchange. */
+  /** GOOGLE_HOSTED_DOMAINS: only accounts whose `hd` is listed may exchange (ASCII domain names, lower-cased A-Z). */
   hostedDomains?: readonly string[];
-  /** ALLOWED_EMAILS: exact addresses (lower-cased). */
+  /** ALLOWED_EMAILS: exact addresses (ASCII, exactly one @, lower-cased A-Z). */
   allowedEmails?: readonly string[];
-  /** ALLOWED_EMAIL_DOMAINS: domains after the @ (lower-cased). */
+  /** ALLOWED_EMAIL_DOMAINS: domains after the @ (ASCII domain names, lower-cased A-Z). */
   allowedEmailDomains?: readonly string[];
   /** REQUIRE_EMAIL_VERIFIED: default true when an email allowlist is set. */
   requireEmailVerified: boolean;
@@ -55,8 +57,39 @@ export function bool(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
-function lowerList(env: Env, name: string): string[] | undefined {
-  return list(env, name)?.map((item) => item.toLowerCase());
+/**
+ * GOOGLE_HOSTED_DOMAINS, ALLOWED_EMAIL_DOMAINS: ASCII domain names, lower-cased (A-Z only). The policy
+ * compares ASCII-only (src/config/ascii-identifiers.ts), so a non-ASCII entry could only ever mislead.
+ */
+function domainList(env: Env, name: string): string[] | undefined {
+  return list(env, name)?.map((item) => {
+    const nonAscii = firstNonAscii(item);
+    if (nonAscii !== undefined) {
+      throw new ConfigError(
+        name,
+        `"${item}" has a non-ASCII character (${nonAscii}); domains are compared as ASCII: write an internationalized domain in its xn-- form`,
+      );
+    }
+    const domain = asciiLower(item);
+    if (!isAsciiDomainName(domain)) throw new ConfigError(name, `"${item}" is not a domain name (letters, digits, hyphens, dots)`);
+    return domain;
+  });
+}
+
+/** ALLOWED_EMAILS: ASCII addresses with exactly one @ and a domain name after it, lower-cased (A-Z only). */
+function emailList(env: Env, name: string): string[] | undefined {
+  return list(env, name)?.map((item) => {
+    const nonAscii = firstNonAscii(item);
+    if (nonAscii !== undefined) {
+      throw new ConfigError(name, `"${item}" has a non-ASCII character (${nonAscii}); emails are compared as ASCII`);
+    }
+    const address = asciiEmail(item);
+    if (address === undefined) throw new ConfigError(name, `"${item}" must be an email address with exactly one @`);
+    if (!isAsciiDomainName(address.domain)) {
+      throw new ConfigError(name, `"${item}": "${address.domain}" is not a domain name (letters, digits, hyphens, dots)`);
+    }
+    return address.email;
+  });
 }
 
 const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -78,40 +111,46 @@ function trustProxy(env: Env): string[] {
 }
 
 export function hardeningSettings(env: Env): HardeningSettings {
-  const allowedEmails = lowerList(env, 'ALLOWED_EMAILS');
-  const allowedEmailDomains = lowerList(env, 'ALLOWED_EMAIL_DOMAINS');
+  const problems = new ConfigProblems();
+  const read = <T>(parse: () => T, fallback: T): T => problems.read(parse, fallback);
+  const allowedEmails = read(() => emailList(env, 'ALLOWED_EMAILS'), undefined);
+  const allowedEmailDomains = read(() => domainList(env, 'ALLOWED_EMAIL_DOMAINS'), undefined);
   const emailDecides = allowedEmails !== undefined || allowedEmailDomains !== undefined;
   const adminApiToken = str(env, 'ADMIN_API_TOKEN');
   if (adminApiToken !== undefined && adminApiToken.length < 32) {
-    throw new ConfigError('ADMIN_API_TOKEN', 'must be at least 32 characters (e.g. openssl rand -base64 32)');
-  }
-  if (adminApiToken !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(adminApiToken)) {
+    problems.add(new ConfigError('ADMIN_API_TOKEN', 'must be at least 32 characters (e.g. openssl rand -base64 32)'));
+  } else if (adminApiToken !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(adminApiToken)) {
     // A Bearer token can only hold these characters (RFC 6750 b64token): any other could never authenticate.
-    throw new ConfigError('ADMIN_API_TOKEN', 'may contain only letters, digits and - . _ ~ + / (and trailing =)');
+    problems.add(new ConfigError('ADMIN_API_TOKEN', 'may contain only letters, digits and - . _ ~ + / (and trailing =)'));
   }
   const redisUrl = str(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+    problems.add(new ConfigError('REDIS_URL', 'must start with redis:// or rediss://'));
   }
-  return {
+  const settings: HardeningSettings = {
     signInPolicy: {
-      hostedDomains: lowerList(env, 'GOOGLE_HOSTED_DOMAINS'),
+      hostedDomains: read(() => domainList(env, 'GOOGLE_HOSTED_DOMAINS'), undefined),
       allowedEmails,
       allowedEmailDomains,
-      requireEmailVerified: bool(env, 'REQUIRE_EMAIL_VERIFIED', emailDecides),
-      azpAllowlist: list(env, 'GOOGLE_AZP_ALLOWLIST'),
-      maxTokenAgeSeconds: int(env, 'MAX_GOOGLE_TOKEN_AGE_SECONDS', 600, 1, 3600),
+      requireEmailVerified: read(() => bool(env, 'REQUIRE_EMAIL_VERIFIED', emailDecides), emailDecides),
+      azpAllowlist: read(() => list(env, 'GOOGLE_AZP_ALLOWLIST'), undefined),
+      maxTokenAgeSeconds: read(() => int(env, 'MAX_GOOGLE_TOKEN_AGE_SECONDS', 600, 1, 3600), 600),
     },
-    replayProtection: bool(env, 'REPLAY_PROTECTION', true),
-    requireNonce: bool(env, 'REQUIRE_NONCE', false),
-    nonceTtlSeconds: int(env, 'NONCE_TTL_SECONDS', 300, 10, 3600),
-    rateLimitExchangePerMinute: int(env, 'RATE_LIMIT_EXCHANGE_PER_MINUTE', 60, 0, 1_000_000),
-    rateLimitNoncePerMinute: int(env, 'RATE_LIMIT_NONCE_PER_MINUTE', 60, 0, 1_000_000),
-    trustProxy: trustProxy(env),
+    replayProtection: read(() => bool(env, 'REPLAY_PROTECTION', true), true),
+    requireNonce: read(() => bool(env, 'REQUIRE_NONCE', false), false),
+    nonceTtlSeconds: read(() => int(env, 'NONCE_TTL_SECONDS', 300, 10, 3600), 300),
+    rateLimitExchangePerMinute: read(() => int(env, 'RATE_LIMIT_EXCHANGE_PER_MINUTE', 60, 0, 1_000_000), 60),
+    rateLimitNoncePerMinute: read(() => int(env, 'RATE_LIMIT_NONCE_PER_MINUTE', 60, 0, 1_000_000), 60),
+    trustProxy: read(() => trustProxy(env), []),
     redisUrl,
-    checkRevoked: bool(env, 'CHECK_REVOKED', false),
-    revocationCacheSeconds: int(env, 'REVOCATION_CACHE_SECONDS', 30, 0, 3600),
-    identityToolkitUrl: url(env, 'IDENTITY_TOOLKIT_URL', DEFAULT_IDENTITY_TOOLKIT_URL).replace(/\/+$/, ''),
+    checkRevoked: read(() => bool(env, 'CHECK_REVOKED', false), false),
+    revocationCacheSeconds: read(() => int(env, 'REVOCATION_CACHE_SECONDS', 30, 0, 3600), 30),
+    identityToolkitUrl: read(
+      () => url(env, 'IDENTITY_TOOLKIT_URL', DEFAULT_IDENTITY_TOOLKIT_URL).replace(/\/+$/, ''),
+      DEFAULT_IDENTITY_TOOLKIT_URL,
+    ),
     adminApiToken,
   };
+  problems.throwIfAny();
+  return settings;
 }

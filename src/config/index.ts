@@ -2,8 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
-import { type HardeningSettings, hardeningSettings } from './hardening';
+import { type HardeningSettings, bool, hardeningSettings } from './hardening';
 import { type Env, int, list, oneOf, str, url } from './parse';
+import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
+import { ConfigProblems } from './problems';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
 export { ConfigError };
@@ -70,8 +72,9 @@ export type Config = ConfiguredConfig | LocalConfig;
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
-function bounded(env: Env, name: string, b: { def: number; min: number; max: number }): number {
-  return int(env, name, b.def, b.min, b.max);
+/** A setting with the shared bounds; a bad value is collected by `read` (and the default stands in). */
+function bounded(read: <T>(parse: () => T, fallback: T) => T, env: Env, name: string, b: { def: number; min: number; max: number }): number {
+  return read(() => int(env, name, b.def, b.min, b.max), b.def);
 }
 
 /** Firebase / Google Cloud project IDs: 6-30 lowercase letters, digits and hyphens, starting with a letter. */
@@ -94,75 +97,109 @@ export function checkProjectId(name: string, value: string): string {
 }
 
 /**
- * Validates the whole environment once. Throws ConfigError naming the first bad setting.
- * Local mode switches on only when neither FIREBASE_PROJECT_ID nor GOOGLE_CLIENT_IDS is set
- * and NODE_ENV is not "production".
+ * Validates the whole environment once. Throws one ConfigError listing every bad setting (each
+ * named; `setting` is the first one's), so a deployment is fixed in one restart, not one per setting.
+ * Local mode switches on only when neither FIREBASE_PROJECT_ID nor GOOGLE_CLIENT_IDS is set and
+ * NODE_ENV is not "production"; it then starts only on a bare environment (no setting only a deployment
+ * has, no keyring in KEYS_DIR), on loopback unless LOCAL_MODE_PUBLIC=true, with LOCAL_STATE_DIR outside KEYS_DIR.
  */
 export function loadConfig(env: Env, cwd = process.cwd()): Config {
+  const problems = new ConfigProblems();
+  const read = <T>(parse: () => T, fallback: T): T => problems.read(parse, fallback);
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
   const production = ['production', 'prod'].includes(nodeEnv.toLowerCase());
   for (const name of ['FIREBASE_PROJECT_ID', 'GOOGLE_CLIENT_IDS']) {
     // Set but empty (a missing secret, say) is a mistake, never a request for local mode.
-    if (env[name] !== undefined && str(env, name) === undefined) throw new ConfigError(name, 'is set but empty');
+    if (env[name] !== undefined && str(env, name) === undefined) problems.add(new ConfigError(name, 'is set but empty'));
   }
   const projectIdRaw = str(env, 'FIREBASE_PROJECT_ID');
-  const clientIds = list(env, 'GOOGLE_CLIENT_IDS');
-  const local = projectIdRaw === undefined && clientIds === undefined && !production;
-  if (local) {
-    // Settings only a real deployment has: with any of them, a missing project is a mistake, not local mode.
-    for (const name of ['SERVICE_ACCOUNT_EMAIL', 'ADMIN_API_TOKEN', 'CHECK_REVOKED']) {
-      if (str(env, name) !== undefined) {
-        throw new ConfigError('FIREBASE_PROJECT_ID', `is required when ${name} is set (local mode takes neither)`);
-      }
-    }
+  const clientIds = read(() => list(env, 'GOOGLE_CLIENT_IDS'), undefined);
+  const local = env.FIREBASE_PROJECT_ID === undefined && env.GOOGLE_CLIENT_IDS === undefined && !production;
+  // Local mode vouches for any identity: it starts only on a bare environment (src/config/local-mode.ts).
+  const deployment = local ? deploymentSettingsPresent(env, cwd) : [];
+  if (deployment.length > 0) {
+    problems.add(
+      new ConfigError(
+        'FIREBASE_PROJECT_ID',
+        `is required: settings only a deployment has are present (${deployment.join(', ')}), and local mode ` +
+          'starts only without them. Set FIREBASE_PROJECT_ID and GOOGLE_CLIENT_IDS, or remove those settings for local mode',
+      ),
+    );
   }
+  // LOCAL_MODE_PUBLIC=true lets local mode listen on a non-loopback HOST (a phone on the LAN); checked in every mode.
+  const localModePublic = read(() => bool(env, 'LOCAL_MODE_PUBLIC', false), false);
 
   const shared = {
-    port: int(env, 'PORT', 8080, 0, 65535),
-    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    port: read(() => int(env, 'PORT', 8080, 0, 65535), 8080),
+    logLevel: read(() => oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS), 'info'),
     nodeEnv,
-    googleCertsUrl: url(env, 'GOOGLE_CERTS_URL', DEFAULT_GOOGLE_CERTS_URL),
-    firebaseCertsUrl: url(env, 'FIREBASE_CERTS_URL', DEFAULT_FIREBASE_CERTS_URL),
-    clockSkewSeconds: bounded(env, 'CLOCK_SKEW_SECONDS', VERIFIER_BOUNDS.clockSkewSeconds),
-    certsFetchTimeoutMs: bounded(env, 'CERTS_FETCH_TIMEOUT_MS', VERIFIER_BOUNDS.certsFetchTimeoutMs),
-    certsRefetchCooldownMs: bounded(env, 'CERTS_REFETCH_COOLDOWN_MS', VERIFIER_BOUNDS.certsRefetchCooldownMs),
-    certsMaxStaleSeconds: bounded(env, 'CERTS_MAX_STALE_SECONDS', VERIFIER_BOUNDS.certsMaxStaleSeconds),
-    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
-    hardening: hardeningSettings(env),
-    verifiedTokenCacheMaxEntries: bounded(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', VERIFIER_BOUNDS.verifiedTokenCacheMaxEntries),
+    googleCertsUrl: read(() => url(env, 'GOOGLE_CERTS_URL', DEFAULT_GOOGLE_CERTS_URL), DEFAULT_GOOGLE_CERTS_URL),
+    firebaseCertsUrl: read(() => url(env, 'FIREBASE_CERTS_URL', DEFAULT_FIREBASE_CERTS_URL), DEFAULT_FIREBASE_CERTS_URL),
+    clockSkewSeconds: bounded(read, env, 'CLOCK_SKEW_SECONDS', VERIFIER_BOUNDS.clockSkewSeconds),
+    certsFetchTimeoutMs: bounded(read, env, 'CERTS_FETCH_TIMEOUT_MS', VERIFIER_BOUNDS.certsFetchTimeoutMs),
+    certsRefetchCooldownMs: bounded(read, env, 'CERTS_REFETCH_COOLDOWN_MS', VERIFIER_BOUNDS.certsRefetchCooldownMs),
+    certsMaxStaleSeconds: bounded(read, env, 'CERTS_MAX_STALE_SECONDS', VERIFIER_BOUNDS.certsMaxStaleSeconds),
+    maxBodyBytes: read(() => int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024), 16 * 1024),
+    hardening: read(() => hardeningSettings(env), hardeningSettings({})),
+    verifiedTokenCacheMaxEntries: bounded(read, env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', VERIFIER_BOUNDS.verifiedTokenCacheMaxEntries),
   };
 
   if (local) {
+    // Local mode mints tokens for anyone who asks: it stays on loopback unless told otherwise.
+    const host = str(env, 'HOST') ?? '127.0.0.1';
+    const localStateDir = path.resolve(cwd, str(env, 'LOCAL_STATE_DIR') ?? '.local');
+    if (deployment.length === 0) {
+      if (!isLoopbackHost(host) && !localModePublic) {
+        problems.add(
+          new ConfigError(
+            'HOST',
+            `"${host}" is not a loopback address; local mode mints tokens for any identity, so it listens on the ` +
+              'network only with LOCAL_MODE_PUBLIC=true (e.g. to test from a phone on your LAN)',
+          ),
+        );
+      }
+      const stateDirProblem = checkLocalStateDir(localStateDir, keysDirOf(env, cwd));
+      if (stateDirProblem) problems.add(stateDirProblem);
+    }
+    problems.throwIfAny();
     return {
       ...shared,
       mode: 'local',
-      // Local mode mints tokens for anyone who asks: it stays on loopback unless told otherwise.
-      host: str(env, 'HOST') ?? '127.0.0.1',
+      host,
       projectId: LOCAL_PROJECT_ID,
       googleClientIds: [LOCAL_CLIENT_ID],
-      localStateDir: path.resolve(cwd, str(env, 'LOCAL_STATE_DIR') ?? '.local'),
+      localStateDir,
     };
   }
 
+  let projectId: string | undefined;
   if (projectIdRaw === undefined) {
-    throw new ConfigError('FIREBASE_PROJECT_ID', 'is required (your Firebase project ID, e.g. my-app-12345)');
+    if (env.FIREBASE_PROJECT_ID === undefined) {
+      problems.add(new ConfigError('FIREBASE_PROJECT_ID', 'is required (your Firebase project ID, e.g. my-app-12345)'));
+    }
+  } else {
+    projectId = read(() => checkProjectId('FIREBASE_PROJECT_ID', projectIdRaw), undefined);
   }
-  checkProjectId('FIREBASE_PROJECT_ID', projectIdRaw);
-  if (clientIds === undefined) {
-    throw new ConfigError(
-      'GOOGLE_CLIENT_IDS',
-      'is required (comma-separated OAuth client IDs your apps request Google ID tokens for; Android apps use the web client ID)',
+  if (clientIds === undefined && env.GOOGLE_CLIENT_IDS === undefined) {
+    problems.add(
+      new ConfigError(
+        'GOOGLE_CLIENT_IDS',
+        'is required (comma-separated OAuth client IDs your apps request Google ID tokens for; Android apps use the web client ID)',
+      ),
     );
   }
+  const keyring = read(() => keyringSettings(env, projectId), keyringSettings({}, undefined));
+  const googleApis = read(() => googleApiSettings(env, cwd), googleApiSettings({}, cwd));
+  problems.throwIfAny();
   return {
     ...shared,
     mode: 'configured',
     host: str(env, 'HOST') ?? '0.0.0.0',
-    projectId: projectIdRaw,
-    googleClientIds: clientIds,
+    projectId: projectId as string,
+    googleClientIds: clientIds as string[],
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys'),
-    ...keyringSettings(env, projectIdRaw),
-    googleApis: googleApiSettings(env, cwd),
+    ...keyring,
+    googleApis,
   };
 }
 

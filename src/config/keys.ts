@@ -1,11 +1,20 @@
 import path from 'node:path';
 import { ConfigError } from '../errors';
 import { type Env, int, str, url } from './parse';
+import { ConfigProblems } from './problems';
 
 /**
  * Settings of key management: the keyring's hot reload, keyless signing and the Google APIs the
  * `keys` admin script and the keyless signer call. Parsed from the Env src/config/index.ts reads.
  */
+
+/** The keyring manifest's file name inside KEYS_DIR (src/keys/manifest.ts reads and writes it). */
+export const MANIFEST_FILE = 'keyring.json';
+
+/** Key files are KEYS_DIR's visible *.json files, except the manifest: what the keyring loads and local mode refuses to start beside. */
+export function isKeyFileName(name: string): boolean {
+  return name.endsWith('.json') && !name.startsWith('.') && name !== MANIFEST_FILE;
+}
 
 export const DEFAULT_GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 export const DEFAULT_IAM_API_URL = 'https://iam.googleapis.com';
@@ -47,21 +56,27 @@ function base(env: Env, name: string, def: string): string {
 }
 
 export function googleApiSettings(env: Env, cwd: string): GoogleApiConfig {
+  const problems = new ConfigProblems();
   const credentials = str(env, 'GOOGLE_APPLICATION_CREDENTIALS');
   const metadataHost = str(env, 'GCE_METADATA_HOST') ?? DEFAULT_GCE_METADATA_HOST;
   if (!METADATA_HOST.test(metadataHost)) {
-    throw new ConfigError('GCE_METADATA_HOST', `must be a host name or host:port, got "${metadataHost}"`);
+    problems.add(new ConfigError('GCE_METADATA_HOST', `must be a host name or host:port, got "${metadataHost}"`));
   }
   const gcloudDir = str(env, 'CLOUDSDK_CONFIG') ?? (str(env, 'HOME') ? path.join(str(env, 'HOME') as string, '.config', 'gcloud') : undefined);
-  return {
+  const settings: GoogleApiConfig = {
     credentialsFile: credentials === undefined ? undefined : path.resolve(cwd, credentials),
     wellKnownCredentialsFile: gcloudDir ? path.join(gcloudDir, 'application_default_credentials.json') : undefined,
-    tokenUrl: url(env, 'GOOGLE_TOKEN_URL', DEFAULT_GOOGLE_TOKEN_URL),
+    tokenUrl: problems.read(() => url(env, 'GOOGLE_TOKEN_URL', DEFAULT_GOOGLE_TOKEN_URL), DEFAULT_GOOGLE_TOKEN_URL),
     metadataHost,
-    iamApiUrl: base(env, 'IAM_API_URL', DEFAULT_IAM_API_URL),
-    iamCredentialsUrl: base(env, 'IAM_CREDENTIALS_API_URL', DEFAULT_IAM_CREDENTIALS_API_URL),
-    timeoutMs: int(env, 'GOOGLE_API_TIMEOUT_MS', 10_000, 100, 120_000),
+    iamApiUrl: problems.read(() => base(env, 'IAM_API_URL', DEFAULT_IAM_API_URL), DEFAULT_IAM_API_URL),
+    iamCredentialsUrl: problems.read(
+      () => base(env, 'IAM_CREDENTIALS_API_URL', DEFAULT_IAM_CREDENTIALS_API_URL),
+      DEFAULT_IAM_CREDENTIALS_API_URL,
+    ),
+    timeoutMs: problems.read(() => int(env, 'GOOGLE_API_TIMEOUT_MS', 10_000, 100, 120_000), 10_000),
   };
+  problems.throwIfAny();
+  return settings;
 }
 
 /**
@@ -74,22 +89,29 @@ export function projectOfServiceAccount(email: string): string | undefined {
   );
 }
 
-export function keyringSettings(env: Env, projectId: string): KeyringSettings {
+/** `projectId` undefined (FIREBASE_PROJECT_ID itself is bad): the account's project is not compared. */
+export function keyringSettings(env: Env, projectId: string | undefined): KeyringSettings {
+  const problems = new ConfigProblems();
   const email = str(env, 'SERVICE_ACCOUNT_EMAIL');
   if (email !== undefined) {
-    if (!EMAIL.test(email)) throw new ConfigError('SERVICE_ACCOUNT_EMAIL', `"${email}" is not an email address`);
     const owner = projectOfServiceAccount(email);
-    if (owner !== undefined && owner !== projectId) {
-      throw new ConfigError(
-        'SERVICE_ACCOUNT_EMAIL',
-        `${email} belongs to project "${owner}", not FIREBASE_PROJECT_ID "${projectId}"; custom tokens it signs would be refused by Firebase`,
+    if (!EMAIL.test(email)) {
+      problems.add(new ConfigError('SERVICE_ACCOUNT_EMAIL', `"${email}" is not an email address`));
+    } else if (owner !== undefined && projectId !== undefined && owner !== projectId) {
+      problems.add(
+        new ConfigError(
+          'SERVICE_ACCOUNT_EMAIL',
+          `${email} belongs to project "${owner}", not FIREBASE_PROJECT_ID "${projectId}"; custom tokens it signs would be refused by Firebase`,
+        ),
       );
     }
   }
-  return {
-    keysPollIntervalMs: int(env, 'KEYS_POLL_INTERVAL_MS', 2000, 0, 3_600_000),
+  const settings: KeyringSettings = {
+    keysPollIntervalMs: problems.read(() => int(env, 'KEYS_POLL_INTERVAL_MS', 2000, 0, 3_600_000), 2000),
     serviceAccountEmail: email,
   };
+  problems.throwIfAny();
+  return settings;
 }
 
 /** Settings of the `keys` admin script. */

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeyFileError } from '../errors';
 import { type ServiceAccountKey, belongsToProject, parseServiceAccountKey } from './service-account-key';
+import { isKeyFileName } from '../config/keys';
 import { MANIFEST_FILE, type Manifest, parseManifest } from './manifest';
 
 /** One installed key. */
@@ -34,10 +35,7 @@ function errnoOf(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? 'error';
 }
 
-/** Key files are the directory's visible *.json files, except the manifest. */
-export function isKeyFileName(name: string): boolean {
-  return name.endsWith('.json') && !name.startsWith('.') && name !== MANIFEST_FILE;
-}
+export { isKeyFileName };
 
 interface RawFile {
   name: string;

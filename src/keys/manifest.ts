@@ -1,11 +1,13 @@
+import { MANIFEST_FILE } from '../config/keys';
 import { KeyFileError } from '../errors';
+
+export { MANIFEST_FILE };
 
 /**
  * The keyring manifest, KEYS_DIR/keyring.json: which installed key signs, and when (and by whom)
  * each key was added. It names keys by kid (private_key_id) and file; it never holds key material.
  * A directory with a single key file needs no manifest: that key signs.
  */
-export const MANIFEST_FILE = 'keyring.json';
 
 export interface ManifestEntry {
   /** The key file's name inside KEYS_DIR. */

@@ -32,7 +32,7 @@ describe('sign-in policy at the exchange', () => {
     expect((await exchange(env, { email: 'ada@example.com' })).status).toBe(200);
     expect((await exchange(env, { email: 'bob@team.example' })).status).toBe(200);
     expect((await exchange(env, { email: 'bob@example.com' })).status).toBe(403);
-    // The domain is what follows the last @, not a suffix match.
+    // The domain is what follows the (only) @, not a suffix match.
     expect((await exchange(env, { email: 'mallory@evilteam.example' })).status).toBe(403);
     expect((await exchange(env, { email: undefined })).status).toBe(403);
   });

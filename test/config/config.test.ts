@@ -104,7 +104,7 @@ describe('configuration', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.localStateDir).toBe('/srv/app/.local');
     expect('keysDir' in config).toBe(false);
-    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0', LOCAL_MODE_PUBLIC: 'true' }, '/srv/app').host).toBe('0.0.0.0');
   });
 
   it('with NODE_ENV=production, local mode never switches on: missing settings are fatal', () => {
@@ -131,7 +131,7 @@ describe('configuration', () => {
       expect(err.setting).toBe('FIREBASE_PROJECT_ID');
       expect(err.message).toContain(name as string);
     }
-    // KEYS_DIR alone does not: local mode ignores it (and never reads it).
+    // KEYS_DIR alone, holding no keyring, does not: local mode never reads keys from it.
     expect(loadConfig({ KEYS_DIR: '/etc/keys' }).mode).toBe('local');
   });
 });
