@@ -18,8 +18,7 @@ import { ServiceAccountTokenSource } from './auth/service-account-token-source';
 import { SignInPolicy } from './auth/sign-in-policy';
 import type { FirebaseTokenVerifier } from './http/require-firebase-auth';
 import type { AccessTokenSource } from './keys/adc';
-import { MemoryStore } from './store/memory-store';
-import { RedisStore } from './store/redis-store';
+import { createStore } from './store/create-store';
 import type { SharedStore } from './store/store';
 import { LocalGoogle } from './local/local-google';
 import { localRoutes } from './local/local-routes';
@@ -80,7 +79,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   const firebaseKeys = cacheFor(firebaseSource, config, runtime);
   const skewSeconds = config.clockSkewSeconds;
   const { hardening } = config;
-  const store: SharedStore = hardening.redisUrl ? new RedisStore(hardening.redisUrl) : new MemoryStore(clock);
+  const store: SharedStore = createStore(config, clock, logger);
   const googleVerifier = new GoogleIdTokenVerifier({ keys: googleKeys, clientIds: config.googleClientIds, skewSeconds, clock });
   const nonces = new NonceService(store, hardening.nonceTtlSeconds);
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import type { SharedStore } from './store';
+import type { ClaimResult, SharedStore } from './store';
 
 interface Entry {
   expiresAt: number;
@@ -13,12 +13,16 @@ interface Entry {
 export class MemoryStore implements SharedStore {
   private readonly entries = new Map<string, Entry>();
   private sweepAt = 0;
+  /** The epoch of the replay marks: this store (so this process) started with none. */
+  readonly epochMs: number;
 
   constructor(
     private readonly clock: Clock,
     /** Above this many keys, expired ones are swept before adding more. */
     private readonly sweepThreshold = 10_000,
-  ) {}
+  ) {
+    this.epochMs = clock();
+  }
 
   private live(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
@@ -41,6 +45,11 @@ export class MemoryStore implements SharedStore {
     this.sweep(now);
     this.entries.set(key, { expiresAt: now + ttlMs, count: 1 });
     return true;
+  }
+
+  async claim(key: string, ttlMs: number, sinceMs: number): Promise<ClaimResult> {
+    if (sinceMs < this.epochMs) return 'before-epoch';
+    return (await this.putIfAbsent(key, ttlMs)) ? 'claimed' : 'exists';
   }
 
   async take(key: string): Promise<boolean> {
