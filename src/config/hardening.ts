@@ -34,6 +34,8 @@ export interface HardeningSettings {
   trustProxy: readonly string[];
   /** REDIS_URL: shared state in Redis instead of memory. */
   redisUrl?: string;
+  /** MEMORY_STORE_MAX_ENTRIES: most keys the memory store holds (without REDIS_URL). */
+  memoryStoreMaxEntries: number;
   /** CHECK_REVOKED: look users up in Identity Toolkit on protected routes. */
   checkRevoked: boolean;
   /** REVOCATION_CACHE_SECONDS: how long one lookup answers for a user. */
@@ -109,6 +111,7 @@ export function hardeningSettings(env: Env): HardeningSettings {
     rateLimitNoncePerMinute: int(env, 'RATE_LIMIT_NONCE_PER_MINUTE', 60, 0, 1_000_000),
     trustProxy: trustProxy(env),
     redisUrl,
+    memoryStoreMaxEntries: int(env, 'MEMORY_STORE_MAX_ENTRIES', 100_000, 100, 10_000_000),
     checkRevoked: bool(env, 'CHECK_REVOKED', false),
     revocationCacheSeconds: int(env, 'REVOCATION_CACHE_SECONDS', 30, 0, 3600),
     identityToolkitUrl: url(env, 'IDENTITY_TOOLKIT_URL', DEFAULT_IDENTITY_TOOLKIT_URL).replace(/\/+$/, ''),

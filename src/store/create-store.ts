@@ -23,5 +23,5 @@ export function createStore(config: Config, clock: Clock, logger: Logger): Share
         'issued before it (users sign in again). Set REDIS_URL when more than one instance runs.',
     );
   }
-  return new MemoryStore(clock);
+  return new MemoryStore(clock, { maxEntries: hardening.memoryStoreMaxEntries });
 }

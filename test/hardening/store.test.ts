@@ -14,7 +14,7 @@ type Backend = { name: string; make: () => SharedStore; wait: (ms: number) => Pr
 
 const clock = manualClock();
 const backends: Backend[] = [
-  { name: 'MemoryStore', make: () => new MemoryStore(clock, 10), wait: async (ms) => clock.advance(ms), now: clock },
+  { name: 'MemoryStore', make: () => new MemoryStore(clock), wait: async (ms) => clock.advance(ms), now: clock },
 ];
 /** Prefixes the tests used: their epoch sentinels (which never expire, as in production) are removed after. */
 const prefixes: string[] = [];
@@ -97,7 +97,7 @@ describe.each(backends)('SharedStore contract: $name', ({ make, wait, now }) => 
 describe('MemoryStore', () => {
   it('sweeps expired keys as it grows, so memory stays bounded', async () => {
     const c = manualClock();
-    const store = new MemoryStore(c, 100);
+    const store = new MemoryStore(c);
     for (let i = 0; i < 1000; i++) {
       await store.putIfAbsent(`k${i}`, 1000);
       c.advance(10);
