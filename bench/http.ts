@@ -167,14 +167,15 @@ async function main(): Promise<void> {
   const json = { 'content-type': 'application/json' };
   const serverEnv = { ...env, BENCH_BODY_TOKEN: idToken, BENCH_TLS_PORT: String(tls.port), BENCH_TLS_CA: tls.caPem };
 
-  // Every exchange uses a Google ID token never seen before (replay protection is on, as by default).
+  const server = await startBenchServer(serverEnv);
+  process.stdout.write(`bench server ready ${server.readyMs} ms after its start (tsx, in-process)\n`);
+
+  // Every exchange uses a Google ID token never seen before (replay protection is on, as by default). Signed
+  // after the server started: it refuses tokens issued before its start (the replay epoch).
   const GOOGLE_POOL = ONLY.has('exchange') ? 50_000 : 0;
   if (GOOGLE_POOL > 0) process.stdout.write(`signing ${GOOGLE_POOL} Google ID tokens...\n`);
   const googlePool = await googleIdTokens(fake.google.keys[0]!, WEB_CLIENT_ID, GOOGLE_POOL);
   let cursor = 0;
-
-  const server = await startBenchServer(serverEnv);
-  process.stdout.write(`bench server ready ${server.readyMs} ms after its start (tsx, in-process)\n`);
   const exchangeLoad = (routePath: string, extra: Partial<autocannon.Options> = {}) =>
     load({
       url: server.url,

@@ -40,7 +40,7 @@ export class TokenExchange {
     const { deps } = this;
     const identity = await deps.googleVerifier.verify(idToken);
     deps.policy?.check(identity, Math.floor(deps.clock() / 1000));
-    if (deps.replay) await deps.replay.claim(idToken, identity.exp);
+    if (deps.replay) await deps.replay.claim(idToken, identity.exp, identity.iat);
     if (deps.nonces) {
       try {
         await deps.nonces.consume(identity.nonce);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import { DependencyUnavailableError, InvalidTokenError } from '../errors';
-import type { SharedStore } from '../store/store';
+import type { ClaimResult, SharedStore } from '../store/store';
 
 function replayKey(token: string): string {
   return `replay:${createHash('sha256').update(token).digest('base64url')}`;
@@ -11,6 +11,11 @@ function replayKey(token: string): string {
  * Each Google ID token exchanges once: the first exchange marks the token's hash in the shared
  * store until the token expires; a second exchange is refused. When the store cannot answer,
  * the exchange is refused with 503: replay protection is never silently skipped.
+ *
+ * The marks have an epoch (see SharedStore.claim): a store that lost its marks (a restart with the memory
+ * store, a Redis restart or flush) starts a new one, and a token issued before it (less the clock-skew leeway,
+ * so a sign-in right after a start works) is refused, since it may have been exchanged before. The epoch is
+ * checked on every exchange, in the same atomic step as the mark.
  */
 export class ReplayGuard {
   constructor(
@@ -19,15 +24,21 @@ export class ReplayGuard {
     private readonly skewSeconds: number,
   ) {}
 
-  async claim(token: string, expSeconds: number): Promise<void> {
+  async claim(token: string, expSeconds: number, iatSeconds: number): Promise<void> {
     const ttlMs = Math.max(1000, (expSeconds + this.skewSeconds) * 1000 - this.clock());
-    let first: boolean;
+    let result: ClaimResult;
     try {
-      first = await this.store.putIfAbsent(replayKey(token), ttlMs);
+      result = await this.store.claim(replayKey(token), ttlMs, (iatSeconds + this.skewSeconds) * 1000);
     } catch (err) {
       throw new DependencyUnavailableError(`replay cache unavailable: ${(err as Error).message}`);
     }
-    if (!first) {
+    if (result === 'before-epoch') {
+      throw new InvalidTokenError(
+        'this Google ID token was issued before the bridge\'s replay protection last restarted; sign in again for a new one',
+        'ERR_TOKEN_BEFORE_EPOCH',
+      );
+    }
+    if (result === 'exists') {
       throw new InvalidTokenError('this Google ID token was already exchanged; sign in again for a new one', 'ERR_TOKEN_REPLAYED');
     }
   }

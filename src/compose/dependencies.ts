@@ -14,8 +14,7 @@ import type { KeySetCache } from '../jwt/key-set-cache';
 import { KeyFileSigner } from '../keys/key-file-signer';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
-import { MemoryStore } from '../store/memory-store';
-import { RedisStore } from '../store/redis-store';
+import { createStore } from './store';
 import type { SharedStore } from '../store/store';
 import { bridgeGoogleClient, identityToolkit } from './google';
 import { type Signing, createSigning } from './signing';
@@ -62,7 +61,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     signing = createSigning(config, runtime);
     minter = signing.minter;
   }
-  const store: SharedStore = hardening.redisUrl ? new RedisStore(hardening.redisUrl) : new MemoryStore(clock);
+  const store: SharedStore = createStore(config, clock, logger);
   const nonces = new NonceService(store, hardening.nonceTtlSeconds);
   const google = googleVerifier(googleKeys, config, clock);
   let firebaseVerifier: FirebaseTokenVerifier = cachedFirebaseVerifier(firebaseKeys, settings, clock);

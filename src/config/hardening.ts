@@ -36,6 +36,8 @@ export interface HardeningSettings {
   trustProxy: readonly string[];
   /** REDIS_URL: shared state in Redis instead of memory. */
   redisUrl?: string;
+  /** MEMORY_STORE_MAX_ENTRIES: most keys the memory store holds (without REDIS_URL). */
+  memoryStoreMaxEntries: number;
   /** CHECK_REVOKED: look users up in Identity Toolkit on protected routes. */
   checkRevoked: boolean;
   /** REVOCATION_CACHE_SECONDS: how long one lookup answers for a user. */
@@ -143,6 +145,7 @@ export function hardeningSettings(env: Env): HardeningSettings {
     rateLimitNoncePerMinute: read(() => int(env, 'RATE_LIMIT_NONCE_PER_MINUTE', 60, 0, 1_000_000), 60),
     trustProxy: read(() => trustProxy(env), []),
     redisUrl,
+    memoryStoreMaxEntries: read(() => int(env, 'MEMORY_STORE_MAX_ENTRIES', 100_000, 100, 10_000_000), 100_000),
     checkRevoked: read(() => bool(env, 'CHECK_REVOKED', false), false),
     revocationCacheSeconds: read(() => int(env, 'REVOCATION_CACHE_SECONDS', 30, 0, 3600), 30),
     identityToolkitUrl: read(

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
+import { isProductionNodeEnv } from './node-env';
 import { type HardeningSettings, bool, hardeningSettings } from './hardening';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
@@ -107,7 +108,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const problems = new ConfigProblems();
   const read = <T>(parse: () => T, fallback: T): T => problems.read(parse, fallback);
   const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
-  const production = ['production', 'prod'].includes(nodeEnv.toLowerCase());
+  const production = isProductionNodeEnv(nodeEnv);
   for (const name of ['FIREBASE_PROJECT_ID', 'GOOGLE_CLIENT_IDS']) {
     // Set but empty (a missing secret, say) is a mistake, never a request for local mode.
     if (env[name] !== undefined && str(env, name) === undefined) problems.add(new ConfigError(name, 'is set but empty'));

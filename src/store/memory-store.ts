@@ -1,63 +1,227 @@
 import type { Clock } from '../clock';
-import type { SharedStore } from './store';
+import { DependencyUnavailableError } from '../errors';
+import type { ClaimResult, SharedStore } from './store';
 
+/** An entry of the store; its place in its expiry heap moves with it. */
 interface Entry {
+  key: string;
   expiresAt: number;
+  index: number;
+}
+
+/** A single-use entry: a replay mark or a nonce. */
+type Held = Entry;
+
+/** A rate-limit counter. */
+interface Counter extends Entry {
   count: number;
 }
 
+/** Expired entries removed per write at most, besides what a full store frees: bounded work per request. */
+const SWEEP_PER_CALL = 16;
+
+export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 100_000;
+
+export interface MemoryStoreOptions {
+  /** MEMORY_STORE_MAX_ENTRIES: most keys held, single-use and counters together. */
+  maxEntries?: number;
+}
+
 /**
- * The embedded default: a Map with expiry, swept as it grows. Right for one instance; use Redis
- * (REDIS_URL) when several instances must share replay marks, nonces and rate limits.
+ * A binary min-heap of entries by expiry, each entry knowing its index so it can be removed when taken: the
+ * soonest to expire is always at the top, so expired entries are found without a scan (and without iterating a
+ * Map from its front, which is slow once many entries were deleted there).
+ */
+class ExpiryHeap<T extends Entry> {
+  private readonly items: T[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+
+  push(entry: T): void {
+    entry.index = this.items.length;
+    this.items.push(entry);
+    this.up(entry.index);
+  }
+
+  remove(entry: T): void {
+    const last = this.items.pop() as T;
+    if (last === entry) return;
+    this.items[entry.index] = last;
+    last.index = entry.index;
+    this.down(last.index);
+    this.up(last.index);
+  }
+
+  private up(i: number): void {
+    const { items } = this;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] as T).expiresAt <= (items[i] as T).expiresAt) return;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private down(i: number): void {
+    const { items } = this;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < items.length && (items[left] as T).expiresAt < (items[least] as T).expiresAt) least = left;
+      if (right < items.length && (items[right] as T).expiresAt < (items[least] as T).expiresAt) least = right;
+      if (least === i) return;
+      this.swap(i, least);
+      i = least;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const { items } = this;
+    const x = items[a] as T;
+    const y = items[b] as T;
+    items[a] = y;
+    items[b] = x;
+    x.index = b;
+    y.index = a;
+  }
+}
+
+/**
+ * The embedded default: keys with expiry, right for one instance; use Redis (REDIS_URL) when several
+ * instances must share replay marks, nonces and rate limits.
+ *
+ * Bounded: at most `maxEntries` keys (MEMORY_STORE_MAX_ENTRIES). What may go when it is full:
+ * - expired entries, always (each write also removes up to SWEEP_PER_CALL of them: bounded work, no scan);
+ * - rate-limit counters (`hit`), the one whose window ends first: forgetting one only resets a count; limits
+ *   protect capacity, not correctness;
+ * - never single-use state (`putIfAbsent`, `claim`: replay marks and nonces) before it expires. A dropped
+ *   replay mark would let its token exchange again; a dropped nonce would refuse a sign-in in progress
+ *   with a 401 that blames the user. When the store is full of live single-use state, new single-use state
+ *   (and new counters) is refused with 503 (DependencyUnavailableError): the client retries, nothing is
+ *   forgotten early.
  */
 export class MemoryStore implements SharedStore {
-  private readonly entries = new Map<string, Entry>();
-  private sweepAt = 0;
+  /** Single-use entries (replay marks, nonces) by key, and the same entries ordered by expiry. */
+  private readonly held = new Map<string, Held>();
+  private readonly heldExpiries = new ExpiryHeap<Held>();
+  /** Rate-limit counters by key, and ordered by expiry (all windows are alike, so the oldest is first). */
+  private readonly counters = new Map<string, Counter>();
+  private readonly counterExpiries = new ExpiryHeap<Counter>();
+  private readonly maxEntries: number;
+  /** The epoch of the replay marks: this store (so this process) started with none. */
+  readonly epochMs: number;
 
   constructor(
     private readonly clock: Clock,
-    /** Above this many keys, expired ones are swept before adding more. */
-    private readonly sweepThreshold = 10_000,
-  ) {}
+    options: MemoryStoreOptions = {},
+  ) {
+    this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_MEMORY_STORE_MAX_ENTRIES);
+    this.epochMs = clock();
+  }
 
-  private live(key: string, now: number): Entry | undefined {
-    const entry = this.entries.get(key);
+  private liveHeld(key: string, now: number): Held | undefined {
+    const entry = this.held.get(key);
     if (entry && entry.expiresAt <= now) {
-      this.entries.delete(key);
+      this.dropHeld(entry);
       return undefined;
     }
     return entry;
   }
 
-  private sweep(now: number): void {
-    if (this.entries.size < this.sweepThreshold || now < this.sweepAt) return;
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
-    this.sweepAt = now + 1000;
+  private dropHeld(entry: Held): void {
+    this.held.delete(entry.key);
+    this.heldExpiries.remove(entry);
+  }
+
+  private dropCounter(entry: Counter): void {
+    this.counters.delete(entry.key);
+    this.counterExpiries.remove(entry);
+  }
+
+  /** Removes the single-use entry that expires first, if it has expired. O(log n). */
+  private dropOneExpiredHeld(now: number): boolean {
+    const first = this.heldExpiries.peek();
+    if (first === undefined || first.expiresAt > now) return false;
+    this.dropHeld(first);
+    return true;
+  }
+
+  /** Removes the counter that expires first, if it has expired. O(log n). */
+  private dropOneExpiredCounter(now: number): boolean {
+    const first = this.counterExpiries.peek();
+    if (first === undefined || first.expiresAt > now) return false;
+    this.dropCounter(first);
+    return true;
+  }
+
+  /**
+   * Before adding a key: a bounded sweep of expired entries, then room for the new key if the store is still
+   * full (an expired entry, else the oldest counter), or 503 when only live single-use state is left.
+   */
+  private makeRoom(now: number, ttlMs: number): void {
+    // A non-finite TTL could never expire (and NaN would break the heap's order): refused, as Redis does.
+    if (!Number.isFinite(ttlMs)) throw new RangeError(`a TTL must be a finite number of milliseconds, got ${ttlMs}`);
+    for (let i = 0; i < SWEEP_PER_CALL; i++) {
+      if (!this.dropOneExpiredHeld(now) && !this.dropOneExpiredCounter(now)) break;
+    }
+    if (this.size < this.maxEntries) return;
+    if (this.dropOneExpiredHeld(now) || this.dropOneExpiredCounter(now)) return;
+    // The heap's top is live, so no single-use entry has expired: evict the counter that would end first.
+    const oldestCounter = this.counterExpiries.peek();
+    if (oldestCounter !== undefined) {
+      this.dropCounter(oldestCounter);
+      return;
+    }
+    throw new DependencyUnavailableError(
+      `the memory store is full of unexpired replay marks and nonces (MEMORY_STORE_MAX_ENTRIES=${this.maxEntries})`,
+    );
   }
 
   async putIfAbsent(key: string, ttlMs: number): Promise<boolean> {
     const now = this.clock();
-    if (this.live(key, now)) return false;
-    this.sweep(now);
-    this.entries.set(key, { expiresAt: now + ttlMs, count: 1 });
+    if (this.liveHeld(key, now)) return false;
+    this.makeRoom(now, ttlMs);
+    const entry: Held = { key, expiresAt: now + ttlMs, index: -1 };
+    this.held.set(key, entry);
+    this.heldExpiries.push(entry);
     return true;
   }
 
+  async claim(key: string, ttlMs: number, sinceMs: number): Promise<ClaimResult> {
+    if (sinceMs < this.epochMs) return 'before-epoch';
+    return (await this.putIfAbsent(key, ttlMs)) ? 'claimed' : 'exists';
+  }
+
   async take(key: string): Promise<boolean> {
-    const present = this.live(key, this.clock()) !== undefined;
-    this.entries.delete(key);
-    return present;
+    const entry = this.liveHeld(key, this.clock());
+    if (entry === undefined) return false;
+    this.dropHeld(entry);
+    return true;
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
     const now = this.clock();
-    const entry = this.live(key, now);
-    if (entry) {
+    const entry = this.counters.get(key);
+    if (entry && entry.expiresAt > now) {
       entry.count += 1;
       return { count: entry.count, resetMs: entry.expiresAt - now };
     }
-    this.sweep(now);
-    this.entries.set(key, { expiresAt: now + windowMs, count: 1 });
+    if (entry) this.dropCounter(entry);
+    this.makeRoom(now, windowMs);
+    const counter: Counter = { key, expiresAt: now + windowMs, count: 1, index: -1 };
+    this.counters.set(key, counter);
+    this.counterExpiries.push(counter);
     return { count: 1, resetMs: windowMs };
   }
 
@@ -66,11 +230,14 @@ export class MemoryStore implements SharedStore {
   }
 
   async close(): Promise<void> {
-    this.entries.clear();
+    this.held.clear();
+    this.counters.clear();
+    this.heldExpiries.clear();
+    this.counterExpiries.clear();
   }
 
-  /** Number of live and not-yet-swept keys (tests, metrics). */
+  /** Number of keys held, live and not yet swept (tests, metrics). */
   get size(): number {
-    return this.entries.size;
+    return this.held.size + this.counters.size;
   }
 }

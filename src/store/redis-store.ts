@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
-import type { SharedStore } from './store';
+import type { Clock } from '../clock';
+import type { ClaimResult, SharedStore } from './store';
 
 /** INCR, then set the window's expiry on its first hit; returns [count, pttl]. One round trip, atomic. */
 const HIT_SCRIPT = `
@@ -11,18 +12,45 @@ return {count, ttl}
 `;
 
 /**
+ * The epoch sentinel: read it, or (when Redis lost it: a restart without persistence, FLUSHALL, FLUSHDB) start a
+ * new epoch at ARGV[1], now. Atomic, so instances sharing Redis agree on one epoch (the first writer's, as SET NX).
+ */
+const EPOCH = `
+local epoch = redis.call('GET', KEYS[1])
+if not tonumber(epoch) then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[1], epoch)
+end
+`;
+
+/** The epoch check and the replay mark in one atomic step (KEYS: sentinel, mark; ARGV: now, ttl, since). */
+const CLAIM_SCRIPT = `${EPOCH}
+if tonumber(ARGV[3]) < tonumber(epoch) then return 'before-epoch' end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[2], 'NX') then return 'claimed' end
+return 'exists'
+`;
+
+const EPOCH_SCRIPT = `${EPOCH}
+return epoch
+`;
+
+/**
  * Redis backend (REDIS_URL), so several bridge instances share replay marks, nonces and rate
  * limits. Keys are prefixed; every command has a timeout, and a Redis outage is an error the
  * caller turns into 503 (the bridge never silently skips replay protection).
  */
 export class RedisStore implements SharedStore {
   private readonly redis: Redis;
+  private readonly clock: Clock;
+  private readonly epochKey: string;
 
   constructor(
     url: string,
     private readonly prefix = 'firebridge:',
-    options: { commandTimeoutMs?: number } = {},
+    options: { commandTimeoutMs?: number; clock?: Clock } = {},
   ) {
+    this.clock = options.clock ?? Date.now;
+    this.epochKey = `${prefix}epoch`;
     this.redis = new Redis(url, {
       lazyConnect: false,
       enableOfflineQueue: true,
@@ -32,11 +60,25 @@ export class RedisStore implements SharedStore {
     });
     // Connection errors surface through the commands; keep the emitter from crashing the process.
     this.redis.on('error', () => undefined);
+    // The epoch starts with the bridge (or is the one other instances started); if Redis cannot be reached
+    // now, the first claim writes it.
+    this.epoch().catch(() => undefined);
+  }
+
+  /** When the replay state in Redis began (ms); starts a new epoch now if the sentinel is missing. */
+  async epoch(): Promise<number> {
+    return Number(await this.redis.eval(EPOCH_SCRIPT, 1, this.epochKey, Math.floor(this.clock())));
   }
 
   async putIfAbsent(key: string, ttlMs: number): Promise<boolean> {
     const result = await this.redis.set(this.prefix + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
     return result === 'OK';
+  }
+
+  async claim(key: string, ttlMs: number, sinceMs: number): Promise<ClaimResult> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const args = [Math.floor(this.clock()), ttl, Math.floor(sinceMs)];
+    return (await this.redis.eval(CLAIM_SCRIPT, 2, this.epochKey, this.prefix + key, ...args)) as ClaimResult;
   }
 
   async take(key: string): Promise<boolean> {

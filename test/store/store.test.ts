@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RedisStore } from '../../src/store/redis-store';
 import type { SharedStore } from '../../src/store/store';
@@ -9,21 +10,34 @@ if (!REDIS_URL) {
   console.log('skipped: RedisStore contract tests (REDIS_URL is not set; .ci/run sets it to the local Redis)');
 }
 
-type Backend = { name: string; make: () => SharedStore; wait: (ms: number) => Promise<void> };
+type Backend = { name: string; make: () => SharedStore; wait: (ms: number) => Promise<void>; now: () => number };
 
 const clock = manualClock();
 const backends: Backend[] = [
-  { name: 'MemoryStore', make: () => new MemoryStore(clock, 10), wait: async (ms) => clock.advance(ms) },
+  { name: 'MemoryStore', make: () => new MemoryStore(clock), wait: async (ms) => clock.advance(ms), now: clock },
 ];
+/** Prefixes the tests used: their epoch sentinels (which never expire, as in production) are removed after. */
+const prefixes: string[] = [];
+afterAll(async () => {
+  if (!REDIS_URL || prefixes.length === 0) return;
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  await redis.del(...prefixes.map((prefix) => `${prefix}epoch`));
+  await redis.quit();
+});
 if (REDIS_URL) {
   backends.push({
     name: 'RedisStore',
-    make: () => new RedisStore(REDIS_URL, `firebridge-test:${process.pid}:${Date.now()}:`),
+    make: () => {
+      const prefix = `firebridge-test:${process.pid}:${Date.now()}:`;
+      prefixes.push(prefix);
+      return new RedisStore(REDIS_URL, prefix);
+    },
     wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: Date.now,
   });
 }
 
-describe.each(backends)('SharedStore contract: $name', ({ make, wait }) => {
+describe.each(backends)('SharedStore contract: $name', ({ make, wait, now }) => {
   let store: SharedStore;
   beforeEach(() => {
     store = make();
@@ -56,6 +70,14 @@ describe.each(backends)('SharedStore contract: $name', ({ make, wait }) => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it('claim marks once; a key from before the store\'s epoch is refused and stores nothing', async () => {
+    expect(await store.claim('c', 10_000, now())).toBe('claimed');
+    expect(await store.claim('c', 10_000, now())).toBe('exists');
+    // The memory store's epoch is its construction; a new Redis prefix's sentinel is written by the store's start.
+    expect(await store.claim('old', 10_000, now() - 60_000)).toBe('before-epoch');
+    expect(await store.putIfAbsent('old', 10_000)).toBe(true);
+  });
+
   it('hit counts within a window and resets after it', async () => {
     expect(await store.hit('w', 300)).toMatchObject({ count: 1 });
     expect(await store.hit('w', 300)).toMatchObject({ count: 2 });
@@ -75,7 +97,7 @@ describe.each(backends)('SharedStore contract: $name', ({ make, wait }) => {
 describe('MemoryStore', () => {
   it('sweeps expired keys as it grows, so memory stays bounded', async () => {
     const c = manualClock();
-    const store = new MemoryStore(c, 100);
+    const store = new MemoryStore(c);
     for (let i = 0; i < 1000; i++) {
       await store.putIfAbsent(`k${i}`, 1000);
       c.advance(10);
@@ -87,6 +109,7 @@ describe('MemoryStore', () => {
 (REDIS_URL ? describe : describe.skip)('RedisStore shares state between instances', () => {
   it('a mark set through one instance is seen by another (several bridges behind a load balancer)', async () => {
     const prefix = `firebridge-test-shared:${process.pid}:${Date.now()}:`;
+    prefixes.push(prefix);
     const a = new RedisStore(REDIS_URL as string, prefix);
     const b = new RedisStore(REDIS_URL as string, prefix);
     try {
@@ -104,7 +127,8 @@ describe('MemoryStore', () => {
     const dead = new RedisStore('redis://127.0.0.1:1', 'x:', { commandTimeoutMs: 300 });
     try {
       const guard = new ReplayGuard(dead, Date.now, 60);
-      await expect(guard.claim('token', Math.floor(Date.now() / 1000) + 60)).rejects.toMatchObject({ status: 503 });
+      const now = Math.floor(Date.now() / 1000);
+      await expect(guard.claim('token', now + 60, now)).rejects.toMatchObject({ status: 503 });
     } finally {
       await dead.close();
     }
