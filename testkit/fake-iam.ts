@@ -40,6 +40,8 @@ export class FakeIam {
   tokenLifetimeSeconds = 3600;
   /** Make the next calls of an API fail with this status. */
   failing: { token?: number; iam?: number; signBlob?: number } = {};
+  /** Never answer token requests (until closed): a hanging token endpoint. */
+  hangToken = false;
   /** The authorized_user refresh token accepted, and the account it stands for. */
   readonly authorizedUser = { clientId: 'cli-client.apps.googleusercontent.com', clientSecret: 'cli-secret', refreshToken: `1//${randomBytes(12).toString('hex')}`, email: 'admin@example.com' };
   metadataEmail = 'bridge@fb-test-project.iam.gserviceaccount.com';
@@ -134,6 +136,7 @@ export class FakeIam {
   }
 
   private async token(res: ServerResponse, body: string): Promise<void> {
+    if (this.hangToken) return;
     if (this.failing.token) return send(res, this.failing.token, { error: 'internal_failure', error_description: 'token endpoint down' });
     const form = new URLSearchParams(body);
     const grant = form.get('grant_type');

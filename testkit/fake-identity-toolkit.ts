@@ -22,6 +22,8 @@ export class FakeIdentityToolkit {
   readonly users = new Map<string, FakeUser>();
   readonly calls: RecordedCall[] = [];
   failWith: number | undefined;
+  /** Never answer (until closed): a hanging Identity Toolkit. */
+  hang = false;
   private constructor(
     private readonly loopback: LoopbackServer,
     readonly url: string,
@@ -59,6 +61,7 @@ export class FakeIdentityToolkit {
     this.calls.push({ path, authorization: req.headers.authorization, body });
     const send = (status: number, value: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    if (this.hang) return;
     if (this.failWith) return void send(this.failWith, { error: { code: this.failWith, message: 'BACKEND_ERROR' } });
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer || !this.acceptToken(bearer)) return void send(401, { error: { code: 401, message: 'UNAUTHENTICATED' } });

@@ -113,6 +113,44 @@ describe('revocation check (CHECK_REVOKED) and POST /v1/admin/revoke', () => {
     expect(toolkit.callsTo('lookup')).toHaveLength(3); // first try + 2 retries
   });
 
+  describe('one deadline per request for everything it waits on (GOOGLE_API_TIMEOUT_MS), no retries inside retries', () => {
+    const TIMEOUT_MS = 600;
+    afterEach(() => {
+      toolkit.hang = false;
+      iam.hangToken = false;
+    });
+
+    async function timed(app: Parameters<typeof request>[0], token: string): Promise<{ status: number; ms: number }> {
+      const started = performance.now();
+      const res = await request(app).get('/v1/me').set('Authorization', `Bearer ${token}`);
+      return { status: res.status, ms: performance.now() - started };
+    }
+
+    it('a hanging Identity Toolkit costs one timeout, not one per attempt', async () => {
+      toolkit.users.set('slow-1', {});
+      const { app, clock } = bridge({ GOOGLE_API_TIMEOUT_MS: String(TIMEOUT_MS) });
+      // Warm the access token first, so only the lookup hangs.
+      await request(app).get('/v1/me').set('Authorization', `Bearer ${await idToken(clock, 'slow-1')}`).expect(200);
+      toolkit.hang = true;
+      const { status, ms } = await timed(app, await idToken(clock, 'slow-2'));
+      expect(status).toBe(503);
+      expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+      expect(ms).toBeLessThan(TIMEOUT_MS * 1.5);
+    });
+
+    it('a hanging token endpoint costs one timeout too (the token fetch is inside the same deadline, and not retried by itself)', async () => {
+      const { app, clock } = bridge({ GOOGLE_API_TIMEOUT_MS: String(TIMEOUT_MS) });
+      iam.hangToken = true;
+      const tokenCallsBefore = iam.requests.filter((r) => r.path === '/token').length;
+      const { status, ms } = await timed(app, await idToken(clock, 'slow-3'));
+      expect(status).toBe(503);
+      expect(ms).toBeLessThan(TIMEOUT_MS * 1.5);
+      // One token request in flight, shared: never one per lookup attempt.
+      expect(iam.requests.filter((r) => r.path === '/token').length - tokenCallsBefore).toBe(1);
+      expect(toolkit.callsTo('lookup')).toHaveLength(0);
+    });
+  });
+
   it('a failing Identity Toolkit trips the circuit: no more calls until it half-opens', async () => {
     toolkit.failWith = 503;
     const { app, clock } = bridge({ REVOCATION_CACHE_SECONDS: '0' });

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GoogleApiError, GoogleCredentialsError } from '../../src/errors';
+import { callGoogleJson } from '../../src/google/client';
 import { ApplicationDefaultCredentials } from '../../src/google/credentials';
 import { ServiceAccountTokenSource } from '../../src/google/service-account-tokens';
 import { parseServiceAccountKey } from '../../src/keys/service-account-key';
@@ -196,3 +197,22 @@ async function redirectServer(location: string): Promise<{ url: string; hits: ()
   });
   return { url: `${server.url}/token`, hits: () => count, close: () => server.close() };
 }
+
+describe('callGoogleJson follows no redirect', () => {
+  it('a 302 from a Google API is a GoogleApiError, and the target is never called', async () => {
+    let targetHits = 0;
+    const target = await listenOnLoopback((_req, res) => {
+      targetHits += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    const redirecting = await redirectServer(`${target.url}/v1/x`);
+    try {
+      await expect(callGoogleJson(globalThis.fetch, 'test call', redirecting.url, { method: 'POST' }, 2000)).rejects.toThrow(
+        /^test call: request to http:\/\/127\.0\.0\.1:\d+ failed$/,
+      );
+      expect(targetHits).toBe(0);
+    } finally {
+      await Promise.all([target.close(), redirecting.close()]);
+    }
+  });
+});

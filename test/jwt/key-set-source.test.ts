@@ -134,3 +134,24 @@ describe('HttpKeySetSource: the timeout holds even against a fetch that ignores 
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
+
+describe('HttpKeySetSource follows no redirect', () => {
+  it("a key-set URL answering 302 to another origin is a fetch failure; that origin's keys are never fetched", async () => {
+    const attackerKey = generateTestKey();
+    let attackerHits = 0;
+    const attacker = await listen((_req: IncomingMessage, res: ServerResponse) => {
+      attackerHits += 1;
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' }).end(JSON.stringify({ keys: [publicJwk(attackerKey)] }));
+    });
+    const redirecting = await listen((_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(302, { location: `${attacker.url}/certs` }).end();
+    });
+    try {
+      const source = new HttpKeySetSource(`${redirecting.url}/certs`, { fetch: globalThis.fetch, timeoutMs: 2000 });
+      await expect(source.load()).rejects.toBeInstanceOf(KeySetFetchError);
+      expect(attackerHits).toBe(0);
+    } finally {
+      await Promise.all([attacker.close(), redirecting.close()]);
+    }
+  });
+});
