@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
 import { type HardeningSettings, hardeningSettings } from './hardening';
+import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
@@ -40,6 +41,8 @@ export interface BaseConfig {
   hardening: HardeningSettings;
   /** Most verified Firebase ID tokens kept (src/auth/verified-token-cache.ts); 0 disables the cache. */
   verifiedTokenCacheMaxEntries: number;
+  /** Timeouts and connection cap of the HTTP server (src/config/http.ts). */
+  http: HttpServerSettings;
 }
 
 /** A real deployment: Google's key sets, a service-account key from KEYS_DIR (or keyless signing). */
@@ -103,6 +106,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024),
     hardening: hardeningSettings(env),
     verifiedTokenCacheMaxEntries: int(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', 10_000, 0, 1_000_000),
+    http: httpServerSettings(env),
   };
 
   if (local) {
@@ -147,7 +151,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   };
 }
 
-export type { GoogleApiConfig, KeysAdminConfig };
+export type { GoogleApiConfig, HttpServerSettings, KeysAdminConfig };
 
 /** Settings of the `keys` admin script (KEYS_DIR, KEYS_AUDIT_LOG, IAM_API_URL, ADC...). */
 export function loadKeysAdminConfig(env: Env, cwd = process.cwd()): KeysAdminConfig {
