@@ -48,9 +48,13 @@ export function toErrorReply(err: unknown): ErrorReply {
   return { status: 500, error: 'server_error', description: 'internal error' };
 }
 
-/** A quoted-string per RFC 7230: no quote, backslash or control characters. */
-function quoted(value: string): string {
-  return `"${value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, ' ')}"`;
+/**
+ * A quoted-string per RFC 7230 §3.2.6: `"` and `\` are backslash-escaped (quoted-pair), so a
+ * description quoting a claim name reads as it was written; characters a header cannot carry well
+ * (control characters, DEL, anything outside ASCII) become `?`.
+ */
+export function quoted(value: string): string {
+  return `"${value.replace(/[^\t\x20-\x7e]/gu, '?').replace(/["\\]/g, '\\$&')}"`;
 }
 
 /**
