@@ -50,6 +50,19 @@ export class AccessDeniedError extends FirebridgeError {
   }
 }
 
+/** 405: the route exists, but not for this method; `allow` lists the methods it takes (the Allow header). */
+export class MethodNotAllowedError extends FirebridgeError {
+  readonly code = 'ERR_METHOD_NOT_ALLOWED';
+  readonly status = 405;
+  readonly oauthError = 'method_not_allowed';
+  constructor(
+    message: string,
+    readonly allow: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
 /** 429: too many requests from one client; retry after `retryAfterSeconds`. */
 export class RateLimitedError extends FirebridgeError {
   readonly code = 'ERR_RATE_LIMITED';

@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
 import { tokenRoutes } from './routes/token';
+import { ROUTING } from './routing';
 import { DEFAULT_REALM, sendError } from './send-error';
 
 export interface AppDeps {
@@ -38,6 +39,9 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Paths match exactly (see ./routing: every router does the same), so a proxy rule on a path holds.
+  app.set('case sensitive routing', ROUTING.caseSensitive);
+  app.set('strict routing', ROUTING.strict);
   // req.ip believes X-Forwarded-For only through the proxies TRUST_PROXY names; none by default.
   app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
   app.use(helmet());

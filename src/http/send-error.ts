@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
-import { FirebridgeError } from '../errors';
+import { FirebridgeError, MethodNotAllowedError } from '../errors';
 
 export const DEFAULT_REALM = 'firebridge';
 
@@ -86,6 +86,7 @@ export function sendError(res: Response, err: unknown, options: SendErrorOptions
   } else {
     const code = err instanceof FirebridgeError ? err.code : reply.error;
     options.logger.info({ status: reply.status, code }, 'request refused');
+    if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allow.join(', '));
   }
   if (options.realm !== undefined && (reply.status === 401 || reply.status === 400)) {
     const noCredentials = err instanceof FirebridgeError && err.code === 'ERR_NO_CREDENTIALS';

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { InvalidRequestError, InvalidTokenError } from '../../errors';
 import { bearerToken } from '../bearer';
+import { methodNotAllowed, strictRouter } from '../routing';
 import { sendError } from '../send-error';
 
 export interface AdminDeps {
@@ -25,7 +26,7 @@ function digest(value: string): Buffer {
  * POST /v1/admin/revoke {"uid"}: revokes the user's sessions in Firebase (validSince = now).
  */
 export function adminRoutes(deps: AdminDeps): Router {
-  const router = Router();
+  const router = strictRouter();
   const expected = digest(deps.token);
   const authorize = (req: Request): void => {
     const presented = bearerToken(req.headers.authorization);
@@ -49,5 +50,6 @@ export function adminRoutes(deps: AdminDeps): Router {
     deps.logger.warn({ uid, validSince }, 'admin: sessions revoked');
     res.json({ uid, revoked: true, validSince });
   });
+  router.all('/v1/admin/revoke', methodNotAllowed('POST'));
   return router;
 }
