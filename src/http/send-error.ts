@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import { FirebridgeError, MethodNotAllowedError } from '../errors';
+import { requestLog } from './request-logger';
 
 export const DEFAULT_REALM = 'firebridge';
 
@@ -77,15 +78,17 @@ export interface SendErrorOptions {
 /** Writes the JSON error `{error, error_description}` and logs server-side failures in full. */
 export function sendError(res: Response, err: unknown, options: SendErrorOptions): void {
   const reply = toErrorReply(err);
+  // The request's own logger where the request logger runs, so these lines carry its reqId.
+  const logger = requestLog(res, options.logger);
   if (reply.status >= 500) {
-    options.logger.error(
+    logger.error(
       { err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) },
       'request failed',
     );
     if (reply.status === 503) res.setHeader('Retry-After', '5');
   } else {
     const code = err instanceof FirebridgeError ? err.code : reply.error;
-    options.logger.info({ status: reply.status, code }, 'request refused');
+    logger.info({ status: reply.status, code }, 'request refused');
     if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allow.join(', '));
   }
   if (options.realm !== undefined && (reply.status === 401 || reply.status === 400)) {
