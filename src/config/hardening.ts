@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors';
 import { type Env, int, list, str, url } from './parse';
+import { secretWeakness } from './secret-strength';
 
 /** Settings of issue #4's hardening: sign-in policy, replay protection, nonces, rate limits, revocation. */
 
@@ -88,6 +89,10 @@ export function hardeningSettings(env: Env): HardeningSettings {
   if (adminApiToken !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(adminApiToken)) {
     // A Bearer token can only hold these characters (RFC 6750 b64token): any other could never authenticate.
     throw new ConfigError('ADMIN_API_TOKEN', 'may contain only letters, digits and - . _ ~ + / (and trailing =)');
+  }
+  const weakness = adminApiToken === undefined ? undefined : secretWeakness(adminApiToken);
+  if (weakness !== undefined) {
+    throw new ConfigError('ADMIN_API_TOKEN', `${weakness} (generate one with e.g. openssl rand -base64 32)`);
   }
   const redisUrl = str(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {

@@ -26,7 +26,7 @@ export interface AppDeps {
   /** Shared state: rate-limit counters (and, through exchange/nonces, replay marks and nonces). */
   store: SharedStore;
   /** Present when ADMIN_API_TOKEN is set: mounts /v1/admin/*. */
-  admin?: Omit<AdminDeps, 'logger'>;
+  admin?: Omit<AdminDeps, 'logger' | 'store'>;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
@@ -59,7 +59,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
-  if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger }));
+  if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 
   app.use((_req: Request, res: Response) => {

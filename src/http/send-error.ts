@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
-import { FirebridgeError, MethodNotAllowedError } from '../errors';
+import { FirebridgeError, MethodNotAllowedError, RateLimitedError } from '../errors';
 import { requestLog } from './request-logger';
 
 export const DEFAULT_REALM = 'firebridge';
@@ -89,6 +89,7 @@ export function sendError(res: Response, err: unknown, options: SendErrorOptions
   } else {
     const code = err instanceof FirebridgeError ? err.code : reply.error;
     logger.info({ status: reply.status, code }, 'request refused');
+    if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allow.join(', '));
   }
   if (options.realm !== undefined && (reply.status === 401 || reply.status === 400)) {
