@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   'ERR_USER_NOT_FOUND',
   'ERR_USER_DISABLED',
   'ERR_ADMIN_CREDENTIAL',
+  // Method (405)
+  'ERR_METHOD_NOT_ALLOWED',
   // Policy (403)
   'ERR_ACCESS_DENIED',
   'ERR_POLICY_HD',
@@ -124,6 +126,19 @@ export class AccessDeniedError extends FirebridgeError {
   constructor(
     message: string,
     readonly code: PolicyErrorCode = 'ERR_ACCESS_DENIED',
+  ) {
+    super(message);
+  }
+}
+
+/** 405: the route exists, but not for this method; `allow` lists the methods it takes (the Allow header). */
+export class MethodNotAllowedError extends FirebridgeError {
+  readonly code = 'ERR_METHOD_NOT_ALLOWED';
+  override readonly status = 405;
+  override readonly oauthError = 'method_not_allowed';
+  constructor(
+    message: string,
+    readonly allow: readonly string[],
   ) {
     super(message);
   }

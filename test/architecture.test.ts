@@ -11,7 +11,9 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['jwt'],
   ['auth'],
   ['google', 'keys'],
-  ['http', 'local'],
+  ['http'],
+  // Local mode's emulated Google serves its own routes with http/'s routing helpers; http/ never imports it.
+  ['local'],
   ['compose'],
   ['main', 'index', 'cli'],
 ];

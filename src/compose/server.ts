@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
 import { createApp } from '../http/app';
+import { createHttpServer } from '../http/http-server';
 import { warnIfLocalModeIsReachable } from '../local/local-exposure';
 import { LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from '../local/local-routes';
 import type { FetchFn } from '../outbound/fetch';
@@ -49,7 +50,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   await deps.signing?.start();
 
   const app = createApp(config, deps);
-  const server = app.listen(config.port, config.host);
+  const server = createHttpServer(app, config.http).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

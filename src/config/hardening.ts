@@ -3,6 +3,7 @@ import { asciiEmail, asciiLower, firstNonAscii, isAsciiDomainName } from './asci
 import { ConfigError } from '../errors';
 import { type Env, int, list, str, url } from './parse';
 import { ConfigProblems } from './problems';
+import { secretWeakness } from './secret-strength';
 
 /** Settings of issue #4's hardening: sign-in policy, replay protection, nonces, rate limits, revocation. */
 
@@ -124,6 +125,11 @@ export function hardeningSettings(env: Env): HardeningSettings {
   } else if (adminApiToken !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(adminApiToken)) {
     // A Bearer token can only hold these characters (RFC 6750 b64token): any other could never authenticate.
     problems.add(new ConfigError('ADMIN_API_TOKEN', 'may contain only letters, digits and - . _ ~ + / (and trailing =)'));
+  } else {
+    const weakness = adminApiToken === undefined ? undefined : secretWeakness(adminApiToken);
+    if (weakness !== undefined) {
+      problems.add(new ConfigError('ADMIN_API_TOKEN', `${weakness} (generate one with e.g. openssl rand -base64 32)`));
+    }
   }
   const redisUrl = str(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {

@@ -4,6 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
 import { isProductionNodeEnv } from './node-env';
 import { type HardeningSettings, bool, hardeningSettings } from './hardening';
+import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
 import { ConfigProblems } from './problems';
@@ -53,6 +54,8 @@ export interface BaseConfig {
   hardening: HardeningSettings;
   /** Most verified Firebase ID tokens kept (src/auth/verified-token-cache.ts); 0 disables the cache. */
   verifiedTokenCacheMaxEntries: number;
+  /** Timeouts and connection cap of the HTTP server (src/config/http.ts). */
+  http: HttpServerSettings;
 }
 
 /** A real deployment: Google's key sets, a service-account key from KEYS_DIR (or keyless signing). */
@@ -143,6 +146,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     maxBodyBytes: read(() => int(env, 'MAX_BODY_BYTES', 16 * 1024, 256, 1024 * 1024), 16 * 1024),
     hardening: read(() => hardeningSettings(env), hardeningSettings({})),
     verifiedTokenCacheMaxEntries: bounded(read, env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', VERIFIER_BOUNDS.verifiedTokenCacheMaxEntries),
+    http: read(() => httpServerSettings(env), httpServerSettings({})),
   };
 
   if (local) {
@@ -204,7 +208,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   };
 }
 
-export type { GoogleApiConfig, KeysAdminConfig };
+export type { GoogleApiConfig, HttpServerSettings, KeysAdminConfig };
 
 /** Settings of the `keys` admin script (KEYS_DIR, KEYS_AUDIT_LOG, IAM_API_URL, ADC...). */
 export function loadKeysAdminConfig(env: Env, cwd = process.cwd()): KeysAdminConfig {

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
 import { tokenRoutes } from './routes/token';
+import { ROUTING } from './routing';
 import { DEFAULT_REALM, sendError } from './send-error';
 
 export interface AppDeps {
@@ -26,7 +27,7 @@ export interface AppDeps {
   /** Shared state: rate-limit counters (and, through exchange/nonces, replay marks and nonces). */
   store: SharedStore;
   /** Present when ADMIN_API_TOKEN is set: mounts /v1/admin/*. */
-  admin?: Omit<AdminDeps, 'logger'>;
+  admin?: Omit<AdminDeps, 'logger' | 'store'>;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
@@ -39,6 +40,9 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Paths match exactly (see ./routing: every router does the same), so a proxy rule on a path holds.
+  app.set('case sensitive routing', ROUTING.caseSensitive);
+  app.set('strict routing', ROUTING.strict);
   // req.ip believes X-Forwarded-For only through the proxies TRUST_PROXY names; none by default.
   app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
   app.use(helmet());
@@ -56,7 +60,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
-  if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger }));
+  if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 
   app.use((_req: Request, res: Response) => {

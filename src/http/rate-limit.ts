@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RateLimitedError } from '../errors';
 import type { SharedStore } from '../store/store';
 import { clientKey } from './client-ip';
+import { requestLog } from './request-logger';
 
 export interface RateLimitOptions {
   store: SharedStore;
@@ -35,14 +36,14 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
         res.setHeader('RateLimit-Reset', String(resetSeconds));
         if (count > perMinute) {
           res.setHeader('Retry-After', String(resetSeconds));
-          logger.warn({ limit: name, client }, 'rate limit exceeded');
+          requestLog(res, logger).warn({ limit: name, client }, 'rate limit exceeded');
           next(new RateLimitedError(`too many requests; retry in ${resetSeconds} s`, resetSeconds));
           return;
         }
         next();
       },
       (err: unknown) => {
-        logger.error({ limit: name, err: (err as Error).message }, 'rate limit store failed; request allowed');
+        requestLog(res, logger).error({ limit: name, err: (err as Error).message }, 'rate limit store failed; request allowed');
         next();
       },
     );

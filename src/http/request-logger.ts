@@ -1,12 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** What the request log says for a request no route matched: its raw path may hold anything, a token included. */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+/** Each request's logger (a child carrying its reqId), for the lines logged while it is handled. */
+const requestLoggers = new WeakMap<Response, Logger>();
+
 /**
- * One structured line per request: method, path (never the query string or any header, so no
- * token reaches the log), status and duration. Propagates or creates X-Request-Id.
+ * The logger for lines about this request: the request logger's child with the request's `reqId`,
+ * or `fallback` where no request logger runs (the middleware inside someone else's app).
+ */
+export function requestLog(res: Response, fallback: Logger): Logger {
+  return requestLoggers.get(res) ?? fallback;
+}
+
+/**
+ * The route pattern that matched (e.g. `/v1/me`), never the raw path: `GET /v1/<a token>` must not
+ * write the token into the log. Express sets req.route once a route matched.
+ */
+export function routeOf(req: Request): string {
+  const pattern: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : UNMATCHED_ROUTE;
+}
+
+/**
+ * One structured line per request: method, the matched route (never the raw path, query string or
+ * any header, so no token reaches the log), status and duration. Propagates or creates
+ * X-Request-Id, and gives every line logged for the request (requestLog) that reqId.
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -14,12 +38,11 @@ export function requestLogger(logger: Logger): RequestHandler {
     const incoming = req.headers['x-request-id'];
     const reqId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', reqId);
+    const log = logger.child({ reqId });
+    requestLoggers.set(res, log);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info(
-        { reqId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
-        'request',
-      );
+      log.info({ method: req.method, path: routeOf(req), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     next();
   };

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
-import { FirebridgeError, MissingCredentialsError } from '../errors';
+import { FirebridgeError, MethodNotAllowedError, MissingCredentialsError, RateLimitedError } from '../errors';
+import { requestLog } from './request-logger';
 
 export const DEFAULT_REALM = 'firebridge';
 
@@ -50,9 +51,13 @@ export function toErrorReply(err: unknown): ErrorReply {
   return { status: 500, error: 'server_error', description: 'internal error' };
 }
 
-/** A quoted-string per RFC 7230: no quote, backslash or control characters. */
-function quoted(value: string): string {
-  return `"${value.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, ' ')}"`;
+/**
+ * A quoted-string per RFC 7230 §3.2.6: `"` and `\` are backslash-escaped (quoted-pair), so a
+ * description quoting a claim name reads as it was written; characters a header cannot carry well
+ * (control characters, DEL, anything outside ASCII) become `?`.
+ */
+export function quoted(value: string): string {
+  return `"${value.replace(/[^\t\x20-\x7e]/gu, '?').replace(/["\\]/g, '\\$&')}"`;
 }
 
 /**
@@ -75,15 +80,19 @@ export interface SendErrorOptions {
 /** Writes the JSON error `{error, error_description}` and logs server-side failures in full. */
 export function sendError(res: Response, err: unknown, options: SendErrorOptions): void {
   const reply = toErrorReply(err);
+  // The request's own logger where the request logger runs, so these lines carry its reqId.
+  const logger = requestLog(res, options.logger);
   if (reply.status >= 500) {
-    options.logger.error(
+    logger.error(
       { err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) },
       'request failed',
     );
     if (reply.status === 503) res.setHeader('Retry-After', '5');
   } else {
     const code = err instanceof FirebridgeError ? err.code : reply.error;
-    options.logger.info({ status: reply.status, code }, 'request refused');
+    logger.info({ status: reply.status, code }, 'request refused');
+    if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allow.join(', '));
   }
   if (options.realm !== undefined && (reply.status === 401 || reply.status === 400)) {
     const noCredentials = err instanceof MissingCredentialsError;

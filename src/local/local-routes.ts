@@ -1,6 +1,7 @@
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { FirebridgeError, InvalidRequestError } from '../errors';
+import { methodNotAllowed, strictRouter } from '../http/routing';
 import type { LocalGoogle, LocalIdTokenRequest } from './local-google';
 
 /** Path of the Auth Emulator's REST call, so a client SDK using connectAuthEmulator can sign in. */
@@ -47,12 +48,14 @@ function googleError(res: Response, err: unknown, logger: Logger): void {
 
 /** Routes that exist only in local mode. */
 export function localRoutes(local: LocalGoogle, logger: Logger): Router {
-  const router = Router();
+  const router = strictRouter();
+  // The `:` is literal, not a route parameter (unescaped, `accounts<anything>` would match).
+  const signInRoute = SIGN_IN_WITH_CUSTOM_TOKEN_PATH.replace(':', '\\:');
   router.post(LOCAL_ID_TOKEN_PATH, async (req: Request, res: Response) => {
     const idToken = await local.mintGoogleIdToken(readIdTokenRequest(req.body));
     res.json({ idToken, expiresIn: 3600 });
   });
-  router.post(SIGN_IN_WITH_CUSTOM_TOKEN_PATH, async (req: Request, res: Response) => {
+  router.post(signInRoute, async (req: Request, res: Response) => {
     try {
       const token = (req.body as Record<string, unknown> | undefined)?.token;
       if (typeof token !== 'string') throw new InvalidRequestError('"token" is required');
@@ -61,5 +64,7 @@ export function localRoutes(local: LocalGoogle, logger: Logger): Router {
       googleError(res, err, logger);
     }
   });
+  router.all(LOCAL_ID_TOKEN_PATH, methodNotAllowed('POST'));
+  router.all(signInRoute, methodNotAllowed('POST'));
   return router;
 }

@@ -205,8 +205,14 @@ export class MemoryStore implements SharedStore {
 
   async take(key: string): Promise<boolean> {
     const entry = this.liveHeld(key, this.clock());
-    if (entry === undefined) return false;
-    this.dropHeld(entry);
+    if (entry !== undefined) {
+      this.dropHeld(entry);
+      return true;
+    }
+    // A counter's key too (as Redis's DEL): a success clears a count of failures.
+    const counter = this.counters.get(key);
+    if (counter === undefined || counter.expiresAt <= this.clock()) return false;
+    this.dropCounter(counter);
     return true;
   }
 

@@ -1,6 +1,7 @@
-import { type RequestHandler, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { TokenExchange } from '../../auth/exchange';
 import { InvalidRequestError } from '../../errors';
+import { methodNotAllowed, strictRouter } from '../routing';
 
 export interface TokenRouteDeps {
   exchange: Pick<TokenExchange, 'exchange'>;
@@ -23,9 +24,10 @@ export function readIdToken(body: unknown): string {
 
 /** POST /v1/token/google: a Google ID token in, a Firebase custom token out. */
 export function tokenRoutes(deps: TokenRouteDeps): Router {
-  const router = Router();
+  const router = strictRouter();
   router.post('/v1/token/google', deps.limit, async (req, res) => {
     res.json(await deps.exchange.exchange(readIdToken(req.body)));
   });
+  router.all('/v1/token/google', methodNotAllowed('POST'));
   return router;
 }
