@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import type { SharedStore } from './store';
+import { checkedTtlMs } from './ttl';
 
 interface Entry {
   expiresAt: number;
@@ -36,6 +37,7 @@ export class MemoryStore implements SharedStore {
   }
 
   async putIfAbsent(key: string, ttlMs: number): Promise<boolean> {
+    ttlMs = checkedTtlMs(ttlMs);
     const now = this.clock();
     if (this.live(key, now)) return false;
     this.sweep(now);
@@ -50,6 +52,7 @@ export class MemoryStore implements SharedStore {
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
+    windowMs = checkedTtlMs(windowMs);
     const now = this.clock();
     const entry = this.live(key, now);
     if (entry) {
