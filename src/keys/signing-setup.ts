@@ -60,6 +60,9 @@ export function createSigning(config: ConfiguredConfig, runtime: { logger: Logge
       stop: () => undefined,
     };
   }
+  // Synchronous, at start-up only (nothing is served yet): the same regular-file and 64 KiB checks
+  // apply, every file opened with O_NONBLOCK and fstat'ed before it is read (readKeyFileSync), so a
+  // FIFO named *.json cannot hang the start. The watcher's later polls and reloads are asynchronous.
   const keyring = loadKeyring(config.keysDir, config.projectId);
   warnOnWideModes(keyring, logger);
   const key = keyring.active.key;
