@@ -4,6 +4,7 @@ import { checkStringClaim, checkTimes } from '../jwt/claims';
 import type { JsonObject } from '../jwt/decode';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { checkSignature, decodeRs256 } from '../jwt/verify-jws';
+import { otherKindRefusal } from './token-kind';
 
 /** A verified Firebase user: the uid and every claim of the ID token. */
 export interface FirebaseUser {
@@ -39,6 +40,15 @@ export class FirebaseIdTokenVerifier {
   }
 
   async verify(token: unknown): Promise<FirebaseUser> {
+    try {
+      return await this.verifyToken(token);
+    } catch (err) {
+      // A Google ID token (or an Auth Emulator token) sent here: say so instead of which check failed.
+      throw (err instanceof InvalidTokenError && otherKindRefusal(token, 'firebase')) || err;
+    }
+  }
+
+  private async verifyToken(token: unknown): Promise<FirebaseUser> {
     const decoded = decodeRs256(token);
     const { payload } = decoded;
     checkStringClaim(payload, 'aud', [this.options.projectId], 'ERR_CLAIM_AUD');
