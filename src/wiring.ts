@@ -86,7 +86,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
 
   // Verified ID tokens are cached (bounded, exp and kid re-checked on every hit); 0 entries disables it.
   let firebaseVerifier: FirebaseTokenVerifier = new VerifiedTokenCache({
-    inner: new FirebaseIdTokenVerifier({ keys: firebaseKeys, projectId: config.projectId, skewSeconds, clock }),
+    inner: new FirebaseIdTokenVerifier({ keys: firebaseKeys, projectId: config.projectId, skewSeconds, clock, tenantId: config.tenantId }),
     keys: firebaseKeys,
     clock,
     skewSeconds,
@@ -114,6 +114,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
       fetch: runtime.fetch,
       clock,
       timeoutMs: config.googleApis.timeoutMs,
+      tenantId: config.tenantId,
     });
     if (hardening.checkRevoked) {
       revocation = new RevocationChecker({ client: identityToolkit, clock, logger, cacheSeconds: hardening.revocationCacheSeconds });

@@ -19,6 +19,8 @@ export interface IdentityToolkitClientOptions {
   fetch: FetchFn;
   clock: Clock;
   timeoutMs: number;
+  /** FIREBASE_TENANT_ID: the tenant's users (projects/<p>/tenants/<t>/accounts, as TenantAwareAuth calls). */
+  tenantId?: string;
 }
 
 /**
@@ -35,8 +37,9 @@ export class IdentityToolkitClient {
   }
 
   private async call(method: string, body: unknown): Promise<Record<string, unknown>> {
-    const { baseUrl, projectId, tokens, fetch: fetchFn, timeoutMs } = this.options;
-    const url = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/accounts:${method}`;
+    const { baseUrl, projectId, tokens, fetch: fetchFn, timeoutMs, tenantId } = this.options;
+    const tenant = tenantId === undefined ? '' : `/tenants/${encodeURIComponent(tenantId)}`;
+    const url = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}${tenant}/accounts:${method}`;
     return this.endpoint.call(async () =>
       callGoogleJson(
         fetchFn,

@@ -27,6 +27,8 @@ export class ServiceAccountSigner implements CustomTokenSigner {
   constructor(
     private key: ServiceAccountKey | undefined,
     private readonly clock: Clock,
+    /** FIREBASE_TENANT_ID: custom tokens then carry `tenant_id`. */
+    private readonly tenantId?: string,
   ) {}
 
   isReady(): boolean {
@@ -44,7 +46,7 @@ export class ServiceAccountSigner implements CustomTokenSigner {
   async mint(uid: string, claims: JsonObject): Promise<MintedCustomToken> {
     const key = this.key;
     if (!key) throw new SigningUnavailableError('no signing key is loaded');
-    const payload = customTokenPayload(key.clientEmail, uid, claims, Math.floor(this.clock() / 1000));
+    const payload = customTokenPayload(key.clientEmail, uid, claims, Math.floor(this.clock() / 1000), this.tenantId);
     const customToken = await signRs256Jwt({ typ: 'JWT', kid: key.privateKeyId }, payload, key.privateKey);
     return { customToken, expiresIn: CUSTOM_TOKEN_TTL_SECONDS, kid: key.privateKeyId };
   }

@@ -40,6 +40,12 @@ export interface BaseConfig {
   hardening: HardeningSettings;
   /** Most verified Firebase ID tokens kept (src/auth/verified-token-cache.ts); 0 disables the cache. */
   verifiedTokenCacheMaxEntries: number;
+  /**
+   * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
+   * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
+   * Unset: tokens of any tenant are refused.
+   */
+  tenantId?: string;
 }
 
 /** A real deployment: Google's key sets, a service-account key from KEYS_DIR (or keyless signing). */
@@ -59,6 +65,9 @@ export interface LocalConfig extends BaseConfig {
 export type Config = ConfiguredConfig | LocalConfig;
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/** Identity Platform tenant IDs (e.g. tenant-1-abcde): letters, digits and hyphens, not starting or ending with one. */
+const TENANT_ID = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
 
 /** Firebase / Google Cloud project IDs: 6-30 lowercase letters, digits and hyphens, starting with a letter. */
 export function isValidProjectId(value: string): boolean {
@@ -106,6 +115,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   };
 
   if (local) {
+    // A tenant belongs to a real project: with one, a missing project is a mistake, not local mode.
+    if (str(env, 'FIREBASE_TENANT_ID') !== undefined) {
+      throw new ConfigError('FIREBASE_PROJECT_ID', 'is required when FIREBASE_TENANT_ID is set (local mode has no tenants)');
+    }
     return {
       ...shared,
       mode: 'local',
@@ -135,8 +148,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       'is required (comma-separated OAuth client IDs your apps request Google ID tokens for; Android apps use the web client ID)',
     );
   }
+  const tenantId = str(env, 'FIREBASE_TENANT_ID');
+  if (tenantId !== undefined && !TENANT_ID.test(tenantId)) {
+    throw new ConfigError(
+      'FIREBASE_TENANT_ID',
+      `"${tenantId}" is not an Identity Platform tenant ID (letters, digits and hyphens, e.g. tenant-1-abcde)`,
+    );
+  }
   return {
     ...shared,
+    ...(tenantId !== undefined ? { tenantId } : {}),
     mode: 'configured',
     host: str(env, 'HOST') ?? '0.0.0.0',
     projectId: projectIdRaw,

@@ -22,6 +22,8 @@ export interface SignBlobSignerOptions {
   clock: Clock;
   timeoutMs: number;
   logger: Logger;
+  /** FIREBASE_TENANT_ID: custom tokens then carry `tenant_id`. */
+  tenantId?: string;
 }
 
 /**
@@ -70,7 +72,7 @@ export class SignBlobSigner implements CustomTokenSigner {
 
   async mint(uid: string, claims: JsonObject): Promise<MintedCustomToken> {
     const { serviceAccountEmail, baseUrl, fetch: fetchFn, timeoutMs, clock, tokens, logger } = this.options;
-    const payload = customTokenPayload(serviceAccountEmail, uid, claims, Math.floor(clock() / 1000));
+    const payload = customTokenPayload(serviceAccountEmail, uid, claims, Math.floor(clock() / 1000), this.options.tenantId);
     const signingInput = `${encodeBase64Url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${encodeBase64Url(JSON.stringify(payload))}`;
     let body: Record<string, unknown>;
     try {

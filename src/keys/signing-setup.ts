@@ -39,6 +39,7 @@ export function createSigning(config: ConfiguredConfig, runtime: { logger: Logge
       clock,
       timeoutMs: config.googleApis.timeoutMs,
       logger,
+      tenantId: config.tenantId,
     });
     logger.info(
       { mode: 'keyless', serviceAccount: config.serviceAccountEmail, project: config.projectId },
@@ -70,7 +71,7 @@ export function createSigning(config: ConfiguredConfig, runtime: { logger: Logge
     { kid: key.privateKeyId, serviceAccount: key.clientEmail, project: key.projectId, kids: keyring.entries.map((e) => e.kid) },
     'signing key loaded',
   );
-  const signer = new ServiceAccountSigner(key, clock);
+  const signer = new ServiceAccountSigner(key, clock, config.tenantId);
   const watcher = new KeyringWatcher({
     dir: config.keysDir,
     projectId: config.projectId,
