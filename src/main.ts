@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   // SIGHUP: re-read KEYS_DIR now (it is also watched and polled); a bad change is rejected and logged.
   process.on('SIGHUP', () => {
     logger.info({ signal: 'SIGHUP' }, 'signal received: reloading the keyring');
-    running.deps.signing?.keyring?.reload('SIGHUP', true);
+    void running.deps.signing?.keyring?.reload('SIGHUP', true);
   });
 }
 

@@ -178,8 +178,8 @@ export class FakeGoogle {
       this.signInHits += 1;
       const body = await readBody(req);
       try {
-        const parsed = JSON.parse(body) as { token?: unknown };
-        const result = await this.signInWithCustomToken(parsed.token);
+        const parsed = JSON.parse(body) as { token?: unknown; tenantId?: unknown };
+        const result = await this.signInWithCustomToken(parsed.token, parsed.tenantId);
         sendJson(res, 200, result);
       } catch (err) {
         this.signInRejections.push((err as Error).message);
@@ -219,8 +219,13 @@ export class FakeGoogle {
     }
   }
 
-  /** Google's documented checks of a custom token, done with jose. */
-  private async signInWithCustomToken(token: unknown): Promise<Record<string, unknown>> {
+  /**
+   * Google's documented checks of a custom token, done with jose. A custom token of an Identity
+   * Platform tenant (`tenant_id`, as TenantAwareAuth.createCustomToken writes it) signs in to that
+   * tenant: the request's `tenantId`, when given, must match, and the ID token carries
+   * `firebase.tenant`.
+   */
+  private async signInWithCustomToken(token: unknown, requestTenantId?: unknown): Promise<Record<string, unknown>> {
     if (typeof token !== 'string') throw new Error('MISSING_CUSTOM_TOKEN');
     const header = decodeProtectedHeader(token);
     const unverified = decodeJwt(token);
@@ -255,11 +260,15 @@ export class FakeGoogle {
     const claims = (payload.claims ?? {}) as Record<string, unknown>;
     if (RESERVED.some((name) => name in claims)) throw new Error('reserved claim');
     if (Buffer.byteLength(JSON.stringify(claims)) >= 1000) throw new Error('claims too large');
+    const tenant = payload.tenant_id;
+    if (tenant !== undefined && (typeof tenant !== 'string' || tenant === '')) throw new Error('tenant_id invalid');
+    if (requestTenantId !== undefined && requestTenantId !== tenant) throw new Error('TENANT_ID_MISMATCH');
     const idToken = await this.firebaseIdToken({
       ...claims,
       sub: uid,
       user_id: uid,
       auth_time: Math.floor(Date.now() / 1000),
+      firebase: { identities: {}, sign_in_provider: 'custom', ...(tenant !== undefined ? { tenant } : {}) },
     });
     return {
       kind: 'identitytoolkit#VerifyCustomTokenResponse',

@@ -20,6 +20,8 @@ export interface RecordedCall {
  */
 export class FakeIdentityToolkit {
   readonly users = new Map<string, FakeUser>();
+  /** Users of Identity Platform tenants (projects/<p>/tenants/<t>/accounts:...), by tenant ID. */
+  readonly tenantUsers = new Map<string, Map<string, FakeUser>>();
   readonly calls: RecordedCall[] = [];
   failWith: number | undefined;
   /** Never answer (until closed): a hanging Identity Toolkit. */
@@ -65,19 +67,23 @@ export class FakeIdentityToolkit {
     if (this.failWith) return void send(this.failWith, { error: { code: this.failWith, message: 'BACKEND_ERROR' } });
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer || !this.acceptToken(bearer)) return void send(401, { error: { code: 401, message: 'UNAUTHENTICATED' } });
-    if (req.method === 'POST' && path === `/v1/projects/${this.projectId}/accounts:lookup`) {
+    const route = /^\/v1\/projects\/([^/]+)(?:\/tenants\/([^/]+))?\/accounts:(lookup|update)$/.exec(path);
+    const tenant = route?.[2];
+    const known = tenant === undefined ? this.users : (this.tenantUsers.get(tenant) ?? new Map<string, FakeUser>());
+    const method = route && route[1] === this.projectId ? route[3] : undefined;
+    if (req.method === 'POST' && method === 'lookup') {
       const ids = Array.isArray(body.localId) ? (body.localId as string[]) : [];
       const users = ids
-        .filter((id) => this.users.has(id))
+        .filter((id) => known.has(id))
         .map((id) => {
-          const user = this.users.get(id) as FakeUser;
+          const user = known.get(id) as FakeUser;
           return { localId: id, disabled: user.disabled ?? false, validSince: user.validSince === undefined ? undefined : String(user.validSince) };
         });
       return void send(200, users.length > 0 ? { kind: 'identitytoolkit#GetAccountInfoResponse', users } : { kind: 'identitytoolkit#GetAccountInfoResponse' });
     }
-    if (req.method === 'POST' && path === `/v1/projects/${this.projectId}/accounts:update`) {
+    if (req.method === 'POST' && method === 'update') {
       const uid = body.localId as string;
-      const user = this.users.get(uid);
+      const user = known.get(uid);
       if (!user) return void send(400, { error: { code: 400, message: 'USER_NOT_FOUND' } });
       user.validSince = Number(body.validSince);
       return void send(200, { localId: uid });

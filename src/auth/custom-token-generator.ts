@@ -28,6 +28,8 @@ export class CustomTokenGenerator implements CustomTokenMinter {
   constructor(
     private readonly signer: CryptoSigner,
     private readonly clock: Clock,
+    /** FIREBASE_TENANT_ID: custom tokens then carry `tenant_id` (the user signs in to that tenant). */
+    private readonly tenantId?: string,
   ) {}
 
   isReady(): boolean {
@@ -37,7 +39,7 @@ export class CustomTokenGenerator implements CustomTokenMinter {
   async mint(uid: string, claims: JsonObject): Promise<MintedCustomToken> {
     const key = this.signer.signingKey();
     if (!key) throw new SigningUnavailableError('no signing key is loaded');
-    const payload = customTokenPayload(key.accountEmail, uid, claims, Math.floor(this.clock() / 1000));
+    const payload = customTokenPayload(key.accountEmail, uid, claims, Math.floor(this.clock() / 1000), this.tenantId);
     const header: JsonObject = { alg: this.signer.algorithm, typ: 'JWT' };
     if (key.kid !== undefined) header.kid = key.kid;
     const signingInput = `${encodeBase64Url(JSON.stringify(header))}.${encodeBase64Url(JSON.stringify(payload))}`;

@@ -74,8 +74,18 @@ export function checkDeveloperClaims(claims: JsonObject): void {
   }
 }
 
-/** The payload of a Firebase custom token, as Firebase documents it. */
-export function customTokenPayload(clientEmail: string, uid: string, claims: JsonObject, nowSeconds: number): JsonObject {
+/**
+ * The payload of a Firebase custom token, as Firebase documents it. With a tenant
+ * (FIREBASE_TENANT_ID), `tenant_id` at the top level, as firebase-admin's
+ * TenantAwareAuth.createCustomToken writes it: the user signs in to that tenant.
+ */
+export function customTokenPayload(
+  clientEmail: string,
+  uid: string,
+  claims: JsonObject,
+  nowSeconds: number,
+  tenantId?: string,
+): JsonObject {
   if (uid.length === 0 || uid.length > 128) throw new InvalidRequestError('uid must be 1 to 128 characters');
   checkDeveloperClaims(claims);
   const payload: JsonObject = {
@@ -87,5 +97,6 @@ export function customTokenPayload(clientEmail: string, uid: string, claims: Jso
     uid,
   };
   if (Object.keys(claims).length > 0) payload.claims = claims;
+  if (tenantId !== undefined) payload.tenant_id = tenantId;
   return payload;
 }

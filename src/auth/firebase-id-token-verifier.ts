@@ -5,6 +5,7 @@ import type { JsonObject } from '../jwt/decode';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { checkSignature, decodeRs256 } from '../jwt/verify-jws';
 import type { FirebaseTokenVerifier, FirebaseUser } from './firebase-token-verifier';
+import { otherKindRefusal } from './token-kind';
 
 export type { FirebaseUser };
 
@@ -13,9 +14,22 @@ export interface FirebaseIdTokenVerifierOptions {
   projectId: string;
   skewSeconds: number;
   clock: Clock;
+  /**
+   * The Identity Platform tenant whose tokens are accepted (FIREBASE_TENANT_ID): `firebase.tenant`
+   * must name it, as firebase-admin's TenantAwareAuth checks. Unset: tokens of any tenant are refused.
+   */
+  tenantId?: string;
 }
 
 export const MAX_UID_LENGTH = 128;
+
+/** The token's `firebase.tenant` claim (undefined when the token names no tenant). */
+function tenantOf(payload: JsonObject): unknown {
+  const firebase = payload.firebase;
+  return typeof firebase === 'object' && firebase !== null && !Array.isArray(firebase)
+    ? (firebase as JsonObject).tenant
+    : undefined;
+}
 
 export function firebaseIssuer(projectId: string): string {
   return `https://securetoken.google.com/${projectId}`;
@@ -24,7 +38,8 @@ export function firebaseIssuer(projectId: string): string {
 /**
  * Verifies a Firebase ID token as Firebase documents: RS256 with a kid from the securetoken
  * x509 certificates, aud the project ID, iss securetoken.google.com/<project>, sub a non-empty
- * string of at most 128 characters, exp in the future, iat and auth_time not in the future.
+ * string of at most 128 characters, exp in the future, iat and auth_time not in the future;
+ * `firebase.tenant` the configured tenant, or absent when none is.
  */
 export class FirebaseIdTokenVerifier implements FirebaseTokenVerifier {
   private readonly issuer: string;
@@ -34,6 +49,15 @@ export class FirebaseIdTokenVerifier implements FirebaseTokenVerifier {
   }
 
   async verify(token: unknown): Promise<FirebaseUser> {
+    try {
+      return await this.verifyToken(token);
+    } catch (err) {
+      // A Google ID token (or an Auth Emulator token) sent here: say so instead of which check failed.
+      throw (err instanceof InvalidTokenError && otherKindRefusal(token, 'firebase')) || err;
+    }
+  }
+
+  private async verifyToken(token: unknown): Promise<FirebaseUser> {
     const decoded = decodeRs256(token);
     const { payload } = decoded;
     checkStringClaim(payload, 'aud', [this.options.projectId], 'ERR_CLAIM_AUD');
@@ -41,6 +65,13 @@ export class FirebaseIdTokenVerifier implements FirebaseTokenVerifier {
     const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_UID_LENGTH) {
       throw new InvalidTokenError('"sub" claim must be a non-empty string of at most 128 characters', 'ERR_CLAIM_SUB');
+    }
+    const tenant = tenantOf(payload);
+    if (this.options.tenantId === undefined && tenant !== undefined) {
+      throw new InvalidTokenError('the token belongs to an Identity Platform tenant ("firebase.tenant"); this server accepts no tenant', 'ERR_CLAIM_TENANT');
+    }
+    if (this.options.tenantId !== undefined && tenant !== this.options.tenantId) {
+      throw new InvalidTokenError('"firebase.tenant" claim does not name this server\'s tenant', 'ERR_CLAIM_TENANT');
     }
     const nowSeconds = Math.floor(this.options.clock() / 1000);
     const { exp } = checkTimes(payload, nowSeconds, this.options.skewSeconds, ['iat', 'auth_time']);

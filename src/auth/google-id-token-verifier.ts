@@ -4,6 +4,7 @@ import { checkStringClaim, checkTimes } from '../jwt/claims';
 import type { JsonObject } from '../jwt/decode';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { checkSignature, decodeRs256 } from '../jwt/verify-jws';
+import { otherKindRefusal } from './token-kind';
 
 export const GOOGLE_ISSUERS = ['accounts.google.com', 'https://accounts.google.com'] as const;
 
@@ -49,6 +50,15 @@ export class GoogleIdTokenVerifier {
   constructor(private readonly options: GoogleIdTokenVerifierOptions) {}
 
   async verify(token: unknown): Promise<GoogleIdentity> {
+    try {
+      return await this.verifyToken(token);
+    } catch (err) {
+      // A Firebase ID token (or an Auth Emulator token) sent here: say so instead of which check failed.
+      throw (err instanceof InvalidTokenError && otherKindRefusal(token, 'google')) || err;
+    }
+  }
+
+  private async verifyToken(token: unknown): Promise<GoogleIdentity> {
     const decoded = decodeRs256(token);
     const { payload } = decoded;
     checkStringClaim(payload, 'iss', GOOGLE_ISSUERS, 'ERR_CLAIM_ISS');

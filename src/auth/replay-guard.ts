@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import { DependencyUnavailableError, InvalidTokenError } from '../errors';
+import { MAX_TOKEN_LIFETIME_SECONDS } from '../jwt/claims';
 import type { ClaimResult, SharedStore } from '../store/store';
 
 function replayKey(token: string): string {
@@ -24,8 +25,21 @@ export class ReplayGuard {
     private readonly skewSeconds: number,
   ) {}
 
+  /**
+   * How long the mark of a token expiring at `expSeconds` is kept: until exp + leeway, at least a
+   * second, and never longer than any token the verifier accepts can live (its exp is at most
+   * now + MAX_TOKEN_LIFETIME_SECONDS + 2 * leeway). A non-finite or absurd exp gets that longest
+   * TTL, so no such number ever reaches the store.
+   */
+  ttlMs(expSeconds: number): number {
+    const longest = (MAX_TOKEN_LIFETIME_SECONDS + 3 * this.skewSeconds) * 1000;
+    const untilExpiry = (expSeconds + this.skewSeconds) * 1000 - this.clock();
+    if (!Number.isFinite(untilExpiry) || untilExpiry > longest) return longest;
+    return Math.max(1000, Math.ceil(untilExpiry));
+  }
+
   async claim(token: string, expSeconds: number, iatSeconds: number): Promise<void> {
-    const ttlMs = Math.max(1000, (expSeconds + this.skewSeconds) * 1000 - this.clock());
+    const ttlMs = this.ttlMs(expSeconds);
     let result: ClaimResult;
     try {
       result = await this.store.claim(replayKey(token), ttlMs, (iatSeconds + this.skewSeconds) * 1000);

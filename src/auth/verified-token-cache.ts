@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { MAX_TOKEN_LIFETIME_SECONDS } from '../jwt/claims';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import type { FirebaseTokenVerifier, FirebaseUser } from './firebase-token-verifier';
 
@@ -69,7 +70,9 @@ function kidOf(token: string): string | undefined {
  *   tampered payload, the same claims signed again) is a different entry and is fully verified;
  * - only successful verifications are stored; refusals are never cached;
  * - on every hit, `exp` is checked again against the injected clock with the same leeway as the
- *   verifier (`exp + skew <= now` is expired), so an entry never outlives its token;
+ *   verifier (`exp + skew <= now` is expired), so an entry never outlives its token; whatever exp
+ *   an inner verifier reports, it is taken as at most MAX_TOKEN_LIFETIME_SECONDS plus twice the
+ *   leeway from when the entry is stored (the latest exp of any token the verifier accepts);
  * - on every hit, the token's `kid` must still be in the key set; when the key set's lifetime has
  *   passed it is first refreshed exactly as the verifier would (single flight, stale-if-error,
  *   503 when no usable keys remain), so a key Google withdraws stops serving at the next refresh;
@@ -196,13 +199,14 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
     deepFreeze(user);
     if (!this.admit(token)) return;
     const kid = kidOf(token);
-    if (kid === undefined) return;
+    if (kid === undefined || Number.isNaN(user.exp)) return;
+    const latest = Math.floor(this.options.clock() / 1000) + MAX_TOKEN_LIFETIME_SECONDS + 2 * this.options.skewSeconds;
     this.entries.delete(token);
     while (this.entries.size >= this.options.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
       this.entries.delete(oldest.value);
     }
-    this.entries.set(token, { user, kid, exp: user.exp });
+    this.entries.set(token, { user, kid, exp: Math.min(user.exp, latest) });
   }
 }

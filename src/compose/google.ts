@@ -27,5 +27,5 @@ export function bridgeGoogleClient(config: ConfiguredConfig, signing: Signing, r
 }
 
 export function identityToolkit(config: ConfiguredConfig, client: GoogleApiClient): IdentityToolkitClient {
-  return new IdentityToolkitClient(client, { baseUrl: config.hardening.identityToolkitUrl, projectId: config.projectId });
+  return new IdentityToolkitClient(client, { baseUrl: config.hardening.identityToolkitUrl, projectId: config.projectId, tenantId: config.tenantId });
 }

@@ -48,7 +48,7 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
     );
     return {
       mode: 'keyless',
-      minter: new CustomTokenGenerator(signer, clock),
+      minter: new CustomTokenGenerator(signer, clock, config.tenantId),
       accessTokens: tokens,
       start: async () => {
         try {
@@ -62,6 +62,9 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
       stop: () => undefined,
     };
   }
+  // Synchronous, at start-up only (nothing is served yet): the same regular-file and 64 KiB checks
+  // apply, every file opened with O_NONBLOCK and fstat'ed before it is read (readKeyFileSync), so a
+  // FIFO named *.json cannot hang the start. The watcher's later polls and reloads are asynchronous.
   const keyring = loadKeyring(config.keysDir, config.projectId);
   warnOnWideModes(keyring, logger);
   const key = keyring.active.key;
@@ -80,7 +83,7 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
   });
   return {
     mode: 'key-file',
-    minter: new CustomTokenGenerator(signer, clock),
+    minter: new CustomTokenGenerator(signer, clock, config.tenantId),
     keyring: watcher,
     keyFile: signer,
     start: async () => watcher.start(),

@@ -44,14 +44,15 @@ export function firebaseVerifierSettings(config: Config): FirebaseVerifierSettin
     cooldownMs: config.certsRefetchCooldownMs,
     maxStaleSeconds: config.certsMaxStaleSeconds,
     cacheMaxEntries: config.verifiedTokenCacheMaxEntries,
+    ...(config.tenantId === undefined ? {} : { tenantId: config.tenantId }),
   };
 }
 
 /** Firebase ID tokens verified against `keys`, behind the bounded cache of verified tokens (0 entries: no cache). */
 export function cachedFirebaseVerifier(keys: KeySetCache, settings: FirebaseVerifierSettings, clock: Clock): FirebaseTokenVerifier {
-  const { projectId, skewSeconds } = settings;
+  const { projectId, skewSeconds, tenantId } = settings;
   return new VerifiedTokenCache({
-    inner: new FirebaseIdTokenVerifier({ keys, projectId, skewSeconds, clock }),
+    inner: new FirebaseIdTokenVerifier({ keys, projectId, skewSeconds, clock, tenantId }),
     keys,
     clock,
     skewSeconds,

@@ -56,6 +56,12 @@ export interface BaseConfig {
   verifiedTokenCacheMaxEntries: number;
   /** Timeouts and connection cap of the HTTP server (src/config/http.ts). */
   http: HttpServerSettings;
+  /**
+   * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
+   * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
+   * Unset: tokens of any tenant are refused.
+   */
+  tenantId?: string;
 }
 
 /** A real deployment: Google's key sets, a service-account key from KEYS_DIR (or keyless signing). */
@@ -79,6 +85,16 @@ const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 /** A setting with the shared bounds; a bad value is collected by `read` (and the default stands in). */
 function bounded(read: <T>(parse: () => T, fallback: T) => T, env: Env, name: string, b: { def: number; min: number; max: number }): number {
   return read(() => int(env, name, b.def, b.min, b.max), b.def);
+}
+/** Identity Platform tenant IDs (e.g. tenant-1-abcde): letters, digits and hyphens, not starting or ending with one. */
+const TENANT_ID = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
+
+/** An Identity Platform tenant ID. `name` is the setting or option. */
+export function checkTenantId(name: string, value: string): string {
+  if (!TENANT_ID.test(value)) {
+    throw new ConfigError(name, `"${value}" is not an Identity Platform tenant ID (letters, digits and hyphens, e.g. tenant-1-abcde)`);
+  }
+  return value;
 }
 
 /** Firebase / Google Cloud project IDs: 6-30 lowercase letters, digits and hyphens, starting with a letter. */
@@ -193,11 +209,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       ),
     );
   }
+  const tenantRaw = str(env, 'FIREBASE_TENANT_ID');
+  const tenantId = tenantRaw === undefined ? undefined : read(() => checkTenantId('FIREBASE_TENANT_ID', tenantRaw), undefined);
   const keyring = read(() => keyringSettings(env, projectId), keyringSettings({}, undefined));
   const googleApis = read(() => googleApiSettings(env, cwd), googleApiSettings({}, cwd));
   problems.throwIfAny();
   return {
     ...shared,
+    ...(tenantId !== undefined ? { tenantId } : {}),
     mode: 'configured',
     host: str(env, 'HOST') ?? '0.0.0.0',
     projectId: projectId as string,

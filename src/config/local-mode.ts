@@ -42,6 +42,8 @@ export const DEPLOYMENT_ONLY_SETTINGS = [
   'ALLOWED_EMAILS',
   'ALLOWED_EMAIL_DOMAINS',
   'GOOGLE_AZP_ALLOWLIST',
+  // Identity Platform: a tenant belongs to a real project
+  'FIREBASE_TENANT_ID',
 ] as const;
 
 /** NODE_ENV values of a developer's machine; any other (staging, prd, ...) names a deployment. */

@@ -1,5 +1,5 @@
 import { checkInt, checkUrl } from './parse';
-import { DEFAULT_FIREBASE_CERTS_URL, VERIFIER_BOUNDS, checkProjectId } from './index';
+import { DEFAULT_FIREBASE_CERTS_URL, VERIFIER_BOUNDS, checkProjectId, checkTenantId } from './index';
 
 /** The options of the library's `firebaseVerifier()`. */
 export interface FirebaseVerifierOptions {
@@ -12,6 +12,8 @@ export interface FirebaseVerifierOptions {
   maxStaleSeconds?: number;
   /** Verified tokens kept in memory (about 3.5 KB each); 0 disables the cache. */
   cacheMaxEntries?: number;
+  /** An Identity Platform tenant (FIREBASE_TENANT_ID): only its users' tokens pass. Unset: tokens of any tenant are refused. */
+  tenantId?: string;
 }
 
 /** What the server's settings and the library's options both become. */
@@ -23,6 +25,7 @@ export interface FirebaseVerifierSettings {
   cooldownMs: number;
   maxStaleSeconds: number;
   cacheMaxEntries: number;
+  tenantId?: string;
 }
 
 /**
@@ -43,5 +46,6 @@ export function verifierSettings(options: FirebaseVerifierOptions): FirebaseVeri
     cooldownMs: n('cooldownMs', options.cooldownMs, b.certsRefetchCooldownMs),
     maxStaleSeconds: n('maxStaleSeconds', options.maxStaleSeconds, b.certsMaxStaleSeconds),
     cacheMaxEntries: n('cacheMaxEntries', options.cacheMaxEntries, b.verifiedTokenCacheMaxEntries),
+    ...(options.tenantId === undefined ? {} : { tenantId: checkTenantId('tenantId', String(options.tenantId)) }),
   };
 }

@@ -10,12 +10,14 @@ import type { GoogleApiClient } from './client';
 export class IdentityToolkitClient implements AccountDirectory {
   constructor(
     private readonly client: GoogleApiClient,
-    private readonly options: { baseUrl: string; projectId: string },
+    /** tenantId (FIREBASE_TENANT_ID): the tenant's users, at projects/<p>/tenants/<t>/accounts, as TenantAwareAuth calls. */
+    private readonly options: { baseUrl: string; projectId: string; tenantId?: string },
   ) {}
 
   private call(method: string, body: unknown): Promise<Record<string, unknown>> {
-    const { baseUrl, projectId } = this.options;
-    const url = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/accounts:${method}`;
+    const { baseUrl, projectId, tenantId } = this.options;
+    const tenant = tenantId === undefined ? '' : `/tenants/${encodeURIComponent(tenantId)}`;
+    const url = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}${tenant}/accounts:${method}`;
     return this.client.call('identitytoolkit', `Identity Toolkit accounts:${method}`, url, { method: 'POST', body });
   }
 

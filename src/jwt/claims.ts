@@ -1,6 +1,13 @@
 import { InvalidTokenError, type TokenErrorCode } from '../errors';
 import type { JsonObject } from './decode';
 
+/**
+ * Longest lifetime (`exp - iat`) of a token the verifiers accept, before the leeway: Google's ID
+ * tokens and Firebase's live one hour. (google-auth-library allows a day, too loose for a bridge
+ * whose replay marks and caches live as long as the tokens they hold.)
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 3600;
+
 /** A NumericDate claim (seconds since the epoch), required. */
 export function numericDate(payload: JsonObject, name: string): number {
   const value = payload[name];
@@ -10,7 +17,11 @@ export function numericDate(payload: JsonObject, name: string): number {
   return value;
 }
 
-/** exp must be in the future, iat (and any other issued-at style claim) not in the future; leeway applies. */
+/**
+ * exp must be in the future, iat (and any other issued-at style claim) not in the future, and the
+ * lifetime `exp - iat` at most MAX_TOKEN_LIFETIME_SECONDS; leeway applies. So every accepted token
+ * has `exp <= now + MAX_TOKEN_LIFETIME_SECONDS + 2 * skewSeconds`.
+ */
 export function checkTimes(
   payload: JsonObject,
   nowSeconds: number,
@@ -29,6 +40,9 @@ export function checkTimes(
     throw new InvalidTokenError('token is not valid yet (nbf)', 'ERR_CLAIM_IN_FUTURE');
   }
   if (exp <= iat) throw new InvalidTokenError('"exp" is not after "iat"', 'ERR_CLAIM_INVALID');
+  if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS + skewSeconds) {
+    throw new InvalidTokenError('token lifetime ("exp" - "iat") is over one hour', 'ERR_CLAIM_INVALID');
+  }
   return { iat, exp };
 }
 

@@ -51,3 +51,20 @@ export function decodeJwt(token: unknown): DecodedJwt {
   }
   return { header, payload, signingInput: token.slice(0, second), signature };
 }
+
+/**
+ * The header and payload of a compact JWS, parsed as strictly as decodeJwt (same length limit,
+ * canonical base64url, JSON objects) except that the signature may be empty; undefined when they
+ * do not parse. Never throws. Only for telling what kind of token a refused one is, never for
+ * trusting anything in it.
+ */
+export function peekJwt(token: unknown): { header: JsonObject; payload: JsonObject; unsigned: boolean } | undefined {
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return { header: parseSegment(parts[0] as string, 'header'), payload: parseSegment(parts[1] as string, 'payload'), unsigned: parts[2] === '' };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock';
 import type { KeysAdminConfig } from '../config';
 import { KeyAdminError, KeyFileError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
-import { type Keyring, inspectKeyring, validateKey } from './keyring';
+import { type Keyring, inspectKeyring, readKeyFileSync, validateKey } from './keyring';
 import { MANIFEST_FILE, type Manifest, serializeManifest } from './manifest';
 
 /**
@@ -152,9 +152,11 @@ export function installSigningKey(deps: KeyAdminDeps, text: string, label: strin
 export function rotateFromFile(deps: KeyAdminDeps, file: string): CommandResult {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // The same checks as KEYS_DIR's files: a regular file of at most 64 KiB, opened non-blocking.
+    text = readKeyFileSync(file);
   } catch (err) {
-    throw new KeyAdminError(`refused, nothing changed: ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    if (err instanceof KeyFileError) throw new KeyAdminError(`refused, nothing changed: ${err.message}`);
+    throw err;
   }
   return installSigningKey(deps, text, file);
 }

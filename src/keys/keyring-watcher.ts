@@ -2,7 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ServiceAccountKey } from './service-account-key';
 import { warnOnWideModes } from './key-file-modes';
-import { type Keyring, type KeyringEntry, keyDirFingerprint, loadKeyring } from './keyring';
+import { type KeyDirScan, type Keyring, type KeyringEntry, loadKeyringAsync, scanKeyDir } from './keyring';
 
 export interface KeySink {
   /** Swaps the signing key atomically (a mint in progress keeps the key it started with). */
@@ -24,11 +24,23 @@ export interface KeyringWatcherOptions {
 
 export type ReloadOutcome = 'unchanged' | 'reloaded' | 'rejected';
 
+interface PendingReload {
+  trigger: string;
+  force: boolean;
+  waiters: Array<(outcome: ReloadOutcome) => void>;
+}
+
 /**
  * Keeps the signing key in step with KEYS_DIR while the server runs. Triggers: fs.watch on the
  * directory, a periodic fingerprint poll (robust to Kubernetes' `..data` symlink swap, which some
  * platforms report poorly) and SIGHUP (src/main.ts). A change is validated completely before it is
  * swapped in; a bad one is logged and the last good keyring keeps signing. Logs name kids only.
+ *
+ * Everything it does while the server serves is asynchronous and cheap when nothing changed: a
+ * poll stats the *.json files (name, size, mtime, inode, mode) and reads no content unless that
+ * metadata changed; contents are read only from regular files of at most 64 KiB, opened
+ * non-blocking (src/keys/keyring.ts), so a FIFO or a huge file never stalls the event loop. One
+ * reload runs at a time; requests meanwhile are merged into one that runs next.
  */
 export class KeyringWatcher {
   private current: Keyring & { active: KeyringEntry };
@@ -37,6 +49,9 @@ export class KeyringWatcher {
   private watcher?: FSWatcher;
   private poll?: NodeJS.Timeout;
   private debounce?: NodeJS.Timeout;
+  /** The reload running now, if any, and the one requested meanwhile (at most one waits). */
+  private active?: Promise<void>;
+  private pending?: PendingReload;
 
   constructor(private readonly options: KeyringWatcherOptions) {
     this.current = options.initial;
@@ -60,7 +75,7 @@ export class KeyringWatcher {
       logger.warn({ dir, err: (err as Error).message }, 'cannot watch KEYS_DIR; relying on polling and SIGHUP');
     }
     if (pollIntervalMs > 0) {
-      this.poll = setInterval(() => this.reload('poll'), pollIntervalMs);
+      this.poll = setInterval(() => void this.reload('poll'), pollIntervalMs);
       this.poll.unref();
     }
   }
@@ -78,36 +93,69 @@ export class KeyringWatcher {
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
-      this.reload('watch');
+      void this.reload('watch');
     }, this.options.debounceMs ?? 100);
     this.debounce.unref();
   }
 
   /**
-   * Re-reads KEYS_DIR. Unless forced (SIGHUP), a directory whose fingerprint was already examined
-   * is skipped. Never throws: a bad directory is rejected and logged.
+   * Re-reads KEYS_DIR. Unless forced (SIGHUP), a directory whose metadata fingerprint was already
+   * examined is skipped without reading any file. Never rejects: a bad directory is rejected and
+   * logged. While a reload runs, further requests wait for one more reload after it (forced if
+   * any of them was), so bursts of fs.watch events and polls never pile up.
    */
-  reload(trigger: string, force = false): ReloadOutcome {
+  reload(trigger: string, force = false): Promise<ReloadOutcome> {
+    return new Promise((resolve) => {
+      if (this.pending) {
+        if (force && !this.pending.force) this.pending.trigger = trigger;
+        this.pending.force ||= force;
+        this.pending.waiters.push(resolve);
+      } else {
+        this.pending = { trigger, force, waiters: [resolve] };
+      }
+      this.active ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Each pass takes the one pending request; a new one is only queued by a caller meanwhile.
+    while (this.pending) {
+      const { trigger, force, waiters } = this.pending;
+      this.pending = undefined;
+      const outcome = await this.reloadNow(trigger, force).catch((err: unknown): ReloadOutcome => {
+        this.rejected(trigger, err);
+        return 'rejected';
+      });
+      for (const resolve of waiters) resolve(outcome);
+    }
+    this.active = undefined;
+  }
+
+  private rejected(trigger: string, err: unknown): void {
+    // KeyFileError messages name the file and the problem, never key material.
+    this.options.logger.error(
+      { trigger, dir: this.options.dir, err: (err as Error).message, activeKid: this.current.active.kid },
+      'key directory change rejected; still signing with the last good keyring',
+    );
+  }
+
+  private async reloadNow(trigger: string, force: boolean): Promise<ReloadOutcome> {
     const { dir, projectId, logger, signer } = this.options;
+    let scan: KeyDirScan;
+    try {
+      scan = await scanKeyDir(dir);
+    } catch (err) {
+      // The directory itself cannot be read: said every time, as before.
+      this.rejected(trigger, err);
+      return 'rejected';
+    }
+    if (!force && scan.fingerprint === this.lastSeen) return 'unchanged';
     let next: Keyring & { active: KeyringEntry };
     try {
-      if (!force && keyDirFingerprint(dir) === this.lastSeen) return 'unchanged';
-      next = loadKeyring(dir, projectId, { currentKid: this.current.active.kid });
+      next = await loadKeyringAsync(dir, projectId, { currentKid: this.current.active.kid, scan });
     } catch (err) {
-      let fingerprint: string | undefined;
-      try {
-        fingerprint = keyDirFingerprint(dir);
-      } catch {
-        fingerprint = undefined;
-      }
-      if (force || fingerprint === undefined || fingerprint !== this.lastSeen) {
-        // KeyFileError messages name the file and the problem, never key material.
-        logger.error(
-          { trigger, dir, err: (err as Error).message, activeKid: this.current.active.kid },
-          'key directory change rejected; still signing with the last good keyring',
-        );
-      }
-      if (fingerprint !== undefined) this.lastSeen = fingerprint;
+      if (force || scan.fingerprint !== this.lastSeen) this.rejected(trigger, err);
+      this.lastSeen = scan.fingerprint;
       return 'rejected';
     }
     this.lastSeen = next.fingerprint;

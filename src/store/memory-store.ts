@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { DependencyUnavailableError } from '../errors';
 import type { ClaimResult, SharedStore } from './store';
+import { checkedTtlMs } from './ttl';
 
 /** An entry of the store; its place in its expiry heap moves with it. */
 interface Entry {
@@ -189,6 +190,7 @@ export class MemoryStore implements SharedStore {
   }
 
   async putIfAbsent(key: string, ttlMs: number): Promise<boolean> {
+    ttlMs = checkedTtlMs(ttlMs);
     const now = this.clock();
     if (this.liveHeld(key, now)) return false;
     this.makeRoom(now, ttlMs);
@@ -217,6 +219,7 @@ export class MemoryStore implements SharedStore {
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
+    windowMs = checkedTtlMs(windowMs);
     const now = this.clock();
     const entry = this.counters.get(key);
     if (entry && entry.expiresAt > now) {

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import type { Clock } from '../clock';
 import type { ClaimResult, SharedStore } from './store';
+import { checkedTtlMs } from './ttl';
 
 /** INCR, then set the window's expiry on its first hit; returns [count, pttl]. One round trip, atomic. */
 const HIT_SCRIPT = `
@@ -71,7 +72,7 @@ export class RedisStore implements SharedStore {
   }
 
   async putIfAbsent(key: string, ttlMs: number): Promise<boolean> {
-    const result = await this.redis.set(this.prefix + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+    const result = await this.redis.set(this.prefix + key, '1', 'PX', checkedTtlMs(ttlMs), 'NX');
     return result === 'OK';
   }
 
@@ -86,7 +87,7 @@ export class RedisStore implements SharedStore {
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
-    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, Math.ceil(windowMs))) as [number, number];
+    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, checkedTtlMs(windowMs))) as [number, number];
     return { count, resetMs: ttl };
   }
 

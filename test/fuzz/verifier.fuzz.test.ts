@@ -80,6 +80,7 @@ function googleRulesHold(p: Record<string, unknown>): boolean {
     isTime(p.iat) &&
     p.exp + SKEW > NOW &&
     p.iat <= NOW + SKEW &&
+    p.exp - p.iat <= 3600 + SKEW &&
     (p.nbf === undefined || (isTime(p.nbf) && p.nbf <= NOW + SKEW)) &&
     typeof p.sub === 'string' &&
     p.sub.length > 0
@@ -99,7 +100,9 @@ function firebaseRulesHold(p: Record<string, unknown>): boolean {
     isTime(p.auth_time) &&
     p.exp + SKEW > NOW &&
     p.iat <= NOW + SKEW &&
-    p.auth_time <= NOW + SKEW
+    p.exp - p.iat <= 3600 + SKEW &&
+    p.auth_time <= NOW + SKEW &&
+    (typeof p.firebase !== 'object' || p.firebase === null || (p.firebase as Record<string, unknown>).tenant === undefined)
   );
 }
 

@@ -39,9 +39,9 @@ describe('keyring watcher: hot reload of KEYS_DIR', () => {
     const { watcher, kid, logs } = watch(dir);
     const next = fake.createServiceAccount();
     expect((await keysCli(['rotate', '--from', downloadedKeyFile(next)], { KEYS_DIR: dir })).code).toBe(0);
-    expect(watcher.reload('test')).toBe('reloaded');
+    expect(await watcher.reload('test')).toBe('reloaded');
     expect(kid()).toBe(next.key.kid);
-    expect(watcher.reload('test')).toBe('unchanged');
+    expect(await watcher.reload('test')).toBe('unchanged');
     const entry = logs.entries().find((e) => e.msg === 'keyring reloaded: new signing key');
     expect(entry).toMatchObject({ activeKid: next.key.kid, previousActiveKid: first.key.kid, added: [next.key.kid] });
     expect(logs.text).not.toContain('PRIVATE KEY');
@@ -53,13 +53,13 @@ describe('keyring watcher: hot reload of KEYS_DIR', () => {
     ['truncated PEM', (dir: string) => writeFileSync(path.join(dir, 't.json'), JSON.stringify({ ...first.json, private_key_id: 't1', private_key: first.json.private_key!.slice(0, 400) }))],
     ['unreadable file', (dir: string) => symlinkSync(path.join(dir, 'gone'), path.join(dir, 'dangling.json'))],
     ['manifest naming a missing key', (dir: string) => writeFileSync(path.join(dir, 'keyring.json'), JSON.stringify({ version: 1, active: 'zz', keys: { zz: { file: 'zz.json', addedAt: '2026-01-01T00:00:00Z' } } }))],
-  ])('a bad change (%s) is rejected and logged once; the last good key keeps signing', (_name, breakIt) => {
+  ])('a bad change (%s) is rejected and logged once; the last good key keeps signing', async (_name, breakIt) => {
     const dir = keysDirWith(first);
     const { watcher, kid, logs, signer } = watch(dir);
     const before = signer.currentKey();
     breakIt(dir);
-    expect(watcher.reload('test')).toBe('rejected');
-    expect(watcher.reload('poll')).toBe('unchanged'); // already examined: not logged again
+    expect(await watcher.reload('test')).toBe('rejected');
+    expect(await watcher.reload('poll')).toBe('unchanged'); // already examined: not logged again
     expect(signer.currentKey()).toBe(before);
     expect(kid()).toBe(first.key.kid);
     expect(watcher.keyring().active.kid).toBe(first.key.kid);
@@ -106,22 +106,22 @@ describe('keyring watcher: hot reload of KEYS_DIR', () => {
     }
   });
 
-  it('a key copied next to a single key (no manifest) waits; the current key keeps signing', () => {
+  it('a key copied next to a single key (no manifest) waits; the current key keeps signing', async () => {
     const dir = keysDirWith(first);
     const { watcher, kid } = watch(dir);
     const next = fake.createServiceAccount();
     writeFileSync(path.join(dir, `${next.key.kid}.json`), JSON.stringify(next.json), { mode: 0o600 });
-    expect(watcher.reload('test')).toBe('reloaded');
+    expect(await watcher.reload('test')).toBe('reloaded');
     expect(kid()).toBe(first.key.kid);
     expect(watcher.keyring().entries.map((e) => e.kid).sort()).toEqual([first.key.kid, next.key.kid].sort());
   });
 
-  it('SIGHUP-style forced reload re-reads even an unchanged directory; removing the signing key is rejected', () => {
+  it('SIGHUP-style forced reload re-reads even an unchanged directory; removing the signing key is rejected', async () => {
     const dir = keysDirWith(first);
     const { watcher, kid, logs } = watch(dir);
-    expect(watcher.reload('SIGHUP', true)).toBe('reloaded');
+    expect(await watcher.reload('SIGHUP', true)).toBe('reloaded');
     unlinkSync(path.join(dir, `${first.key.kid}.json`));
-    expect(watcher.reload('SIGHUP', true)).toBe('rejected');
+    expect(await watcher.reload('SIGHUP', true)).toBe('rejected');
     expect(kid()).toBe(first.key.kid);
     expect(logs.text).toMatch(/holds no service-account key file/);
   });
