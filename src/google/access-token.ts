@@ -62,11 +62,6 @@ export class CachedAccessToken {
     }
   }
 
-  /** Forgets the token (it was refused: expired early or revoked); the next get() fetches a new one. */
-  invalidate(): void {
-    this.cached = undefined;
-  }
-
   private async refresh(key: string | undefined): Promise<string> {
     const { token, expiresInMs } = await this.fetchToken();
     const now = this.clock();

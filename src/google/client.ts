@@ -94,11 +94,6 @@ export class GoogleApiClient {
 
   constructor(private readonly options: GoogleApiClientOptions) {}
 
-  /** The account calls act as, when known. */
-  accountEmail(): Promise<string | undefined> {
-    return this.options.tokens.accountEmail();
-  }
-
   private endpointFor(api: string): { endpoint: ResilientEndpoint; ok: number; failed: number } {
     let entry = this.endpoints.get(api);
     if (!entry) {
@@ -130,7 +125,7 @@ export class GoogleApiClient {
       );
     };
     try {
-      const body = request.repeat === 'once' ? await entry.endpoint.call(attempt, () => 0) : await entry.endpoint.call(attempt, remainingMs);
+      const body = await entry.endpoint.call(attempt, { remainingMs, once: request.repeat === 'once' });
       entry.ok += 1;
       return body;
     } catch (err) {

@@ -119,11 +119,6 @@ export class ApplicationDefaultCredentials implements AccessTokenSource {
     return this.cache.get();
   }
 
-  /** Forgets the cached token (Google refused it); the next call fetches a new one. */
-  invalidate(): void {
-    this.cache.invalidate();
-  }
-
   accountEmail(): Promise<string | undefined> {
     this.email ??= Promise.resolve()
       .then(() => this.resolve().accountEmail())

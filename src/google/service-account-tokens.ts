@@ -52,10 +52,6 @@ export class ServiceAccountTokenSource implements AccessTokenSource {
     return this.cache.get();
   }
 
-  invalidate(): void {
-    this.cache.invalidate();
-  }
-
   private clientFor(key: CurrentServiceAccountKey): JWT {
     if (this.client?.kid !== key.privateKeyId) {
       const { fetch, tokenUrl, timeoutMs } = this.options;

@@ -29,10 +29,14 @@ export class ResilientEndpoint {
     return this.circuit.state;
   }
 
-  /** `remainingMs`: what is left of the caller's deadline; no retry starts past it. */
-  call<T>(attempt: () => Promise<T>, remainingMs?: () => number): Promise<T> {
+  /**
+   * `remainingMs`: what is left of the caller's deadline; no retry starts past it. `once`: a call
+   * that must not be repeated (a create) still counts toward the circuit, but is never retried.
+   */
+  call<T>(attempt: () => Promise<T>, options: { remainingMs?: () => number; once?: boolean } = {}): Promise<T> {
+    const { remainingMs, once = false } = options;
     return withRetries(() => this.circuit.run(attempt), {
-      retries: this.retries,
+      retries: once ? 0 : this.retries,
       baseDelayMs: 100,
       retryable: isTransientGoogleError,
       remainingMs,
