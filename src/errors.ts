@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'ERR_DEPENDENCY_UNAVAILABLE',
   'ERR_KEYS_UNAVAILABLE',
   'ERR_SIGNING_UNAVAILABLE',
+  // Push (FCM HTTP v1): the route that sent decides the answer from `reason`
+  'ERR_PUSH_FAILED',
   // Internal: never sent to a client as such (the edge answers 500 or a 503 above)
   'ERR_CONFIG',
   'ERR_KEY_FILE',
@@ -184,6 +186,33 @@ export class SigningUnavailableError extends FirebridgeError {
   readonly code = 'ERR_SIGNING_UNAVAILABLE';
   override readonly status = 503;
   override readonly oauthError = 'temporarily_unavailable';
+}
+
+/** Why FCM did not take a message, from its `error.details[].errorCode` and HTTP status. */
+export type PushFailureReason =
+  | 'unregistered'
+  | 'invalid_argument'
+  | 'sender_id_mismatch'
+  | 'quota_exceeded'
+  | 'unavailable'
+  | 'third_party_auth_error';
+
+/**
+ * FCM refused or could not take a message. `reason` says why; the route that sent it maps it to
+ * its answer (the push relay and device challenges document theirs). `retryAfterSeconds` when FCM
+ * said (quota). Never carries a device token or a message's content.
+ */
+export class PushFailedError extends FirebridgeError {
+  readonly code = 'ERR_PUSH_FAILED';
+  override readonly status = 502;
+  override readonly oauthError = 'fcm_unavailable';
+  constructor(
+    message: string,
+    readonly reason: PushFailureReason,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
 }
 
 // ---- Internal: start-up, admin commands, outbound calls ----
