@@ -63,7 +63,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   }
   const store: SharedStore = createStore(config, clock, logger);
   const nonces = new NonceService(store, hardening.nonceTtlSeconds);
-  const google = googleVerifier(googleKeys, config, clock);
+  const googleIdVerifier = googleVerifier(googleKeys, config, clock);
   let firebaseVerifier: FirebaseTokenVerifier = cachedFirebaseVerifier(firebaseKeys, settings, clock);
 
   // Identity Toolkit (revocation check, admin revoke) needs Google: configured mode only.
@@ -86,7 +86,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   }
 
   const exchange = new TokenExchange({
-    googleVerifier: google,
+    googleVerifier: googleIdVerifier,
     minter,
     logger,
     clock,
@@ -108,7 +108,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     admin,
     revocation,
     google: googleClient,
-    googleVerifier: google,
+    googleVerifier: googleIdVerifier,
     firebaseVerifier,
     extraRoutes: local ? localRoutes(local, logger) : undefined,
   };
