@@ -34,6 +34,9 @@ export const ERROR_CODES = [
   'ERR_USER_NOT_FOUND',
   'ERR_USER_DISABLED',
   'ERR_ADMIN_CREDENTIAL',
+  'ERR_DEVICE_CODE_INVALID',
+  // Not found (404)
+  'ERR_DEVICE_UNREGISTERED',
   // Method (405)
   'ERR_METHOD_NOT_ALLOWED',
   // Policy (403)
@@ -120,6 +123,23 @@ export class InvalidTokenError extends FirebridgeError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * 401 invalid_grant (RFC 6749 §5.2): a device sign-in code is wrong, expired, burnt, already used or unknown.
+ * One description for every case, so the answer tells an attacker nothing.
+ */
+export class InvalidGrantError extends FirebridgeError {
+  readonly code = 'ERR_DEVICE_CODE_INVALID';
+  override readonly status = 401;
+  override readonly oauthError = 'invalid_grant';
+}
+
+/** 404 unregistered: FCM says the device token is dead (the app was uninstalled, or the token rotated). */
+export class DeviceUnregisteredError extends FirebridgeError {
+  readonly code = 'ERR_DEVICE_UNREGISTERED';
+  override readonly status = 404;
+  override readonly oauthError = 'unregistered';
 }
 
 /** 403: the token is valid but the sign-in policy does not admit this account. */

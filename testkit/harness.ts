@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
+import type { PushSender } from '../src/auth/push-sender';
 import type { Clock } from '../src/clock';
 import { type ConfiguredConfig, loadConfig } from '../src/config';
 import { createApp } from '../src/http/app';
@@ -61,13 +62,13 @@ export interface TestBridge {
 /** A configured bridge app against the fake Google, with a controllable clock if given. */
 export function bridgeFor(
   fake: FakeGoogle,
-  options: { account?: TestServiceAccount; env?: Record<string, string>; clock?: Clock } = {},
+  options: { account?: TestServiceAccount; env?: Record<string, string>; clock?: Clock; push?: PushSender } = {},
 ): TestBridge {
   const account = options.account ?? fake.createServiceAccount();
   const config = loadConfig(configuredEnv(fake, keysDirWith(account), options.env)) as ConfiguredConfig;
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
-  const deps = createDependencies(config, { logger, clock: options.clock ?? Date.now, fetch: globalThis.fetch });
+  const deps = createDependencies(config, { logger, clock: options.clock ?? Date.now, fetch: globalThis.fetch, push: options.push });
   return { app: createApp(config, deps), deps, config, logs };
 }
 

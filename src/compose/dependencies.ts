@@ -1,5 +1,7 @@
 import type { Config } from '../config';
 import { CustomTokenGenerator } from '../auth/custom-token-generator';
+import { DeviceCodes } from '../auth/device-codes';
+import type { PushSender } from '../auth/push-sender';
 import { TokenExchange } from '../auth/exchange';
 import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
 import type { GoogleIdTokenVerifier } from '../auth/google-id-token-verifier';
@@ -85,6 +87,10 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     logger.warn('CHECK_REVOKED is ignored in local mode (there is no Identity Toolkit to ask)');
   }
 
+  // The FCM client (configured mode) or local mode's recording fake; a runtime's own sender (tests, embedders) first.
+  const push: PushSender | undefined = runtime.push;
+  const deviceCodes = push ? new DeviceCodes({ store, push, minter, clock, settings: config.device }) : undefined;
+
   const exchange = new TokenExchange({
     googleVerifier: googleIdVerifier,
     minter,
@@ -105,6 +111,8 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     store,
     nonces,
     exchange,
+    push,
+    deviceCodes,
     admin,
     revocation,
     google: googleClient,

@@ -1,3 +1,4 @@
+import type { PushSender } from '../auth/push-sender';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { type Clock, systemClock } from '../clock';
@@ -15,6 +16,8 @@ export interface Runtime {
   logger: Logger;
   clock: Clock;
   fetch: FetchFn;
+  /** A push sender to use instead of the one config builds (tests, embedders): enables device sign-in. */
+  push?: PushSender;
 }
 
 /** The key-set settings of a verifier (a subset of FirebaseVerifierSettings). */

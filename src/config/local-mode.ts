@@ -34,6 +34,8 @@ export const DEPLOYMENT_ONLY_SETTINGS = [
   'REVOCATION_CACHE_SECONDS',
   'IDENTITY_TOOLKIT_URL',
   'ADMIN_API_TOKEN',
+  // device sign-in: a shared secret is for instances sharing a store
+  'DEVICE_CODE_SECRET',
   // infrastructure
   'REDIS_URL',
   'TRUST_PROXY',

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { TokenExchange } from '../auth/exchange';
 import type { NonceService } from '../auth/nonces';
 import type { CustomTokenMinter } from '../auth/custom-token-generator';
+import type { DeviceCodes } from '../auth/device-codes';
+import type { PushSender } from '../auth/push-sender';
 import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
 import type { Config } from '../config';
 import type { SharedStore } from '../store/store';
@@ -11,6 +13,7 @@ import { rateLimit } from './rate-limit';
 import { requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
 import { type AdminDeps, adminRoutes } from './routes/admin';
+import { deviceRoutes } from './routes/device';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
@@ -28,11 +31,18 @@ export interface AppDeps {
   store: SharedStore;
   /** Present when ADMIN_API_TOKEN is set: mounts /v1/admin/*. */
   admin?: Omit<AdminDeps, 'logger' | 'store'>;
+  /**
+   * Sends pushes through FCM HTTP v1 (configured mode) or local mode's recording fake. Device sign-in
+   * (`deviceCodes`) exists only with it.
+   */
+  push?: PushSender;
+  /** Device sign-in with a pushed one-time code: mounts /v1/device/challenge and /v1/device/verify. */
+  deviceCodes?: Pick<DeviceCodes, 'challenge' | 'verify'>;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
 
-export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening'>;
+export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening' | 'device'>;
 
 /** A fresh express app: no module-level state, everything comes from config and deps. */
 export function createApp(config: AppConfig, deps: AppDeps): Express {
@@ -60,6 +70,16 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
+  if (deps.deviceCodes) {
+    app.use(
+      deviceRoutes({
+        device: deps.deviceCodes,
+        firebaseVerifier: deps.firebaseVerifier,
+        limit: limit('device', config.device.rateLimitPerIpPerMinute),
+        logger: deps.logger,
+      }),
+    );
+  }
   if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 

@@ -10,8 +10,11 @@ interface Entry {
   index: number;
 }
 
-/** A single-use entry: a replay mark or a nonce. */
-type Held = Entry;
+/** A single-use entry: a replay mark, a nonce, a value (device challenges) or a guarding count. */
+interface Held extends Entry {
+  /** Set for values (setValue, getOrPutValue) and counts (increment, as its decimal string). */
+  value?: string;
+}
 
 /** A rate-limit counter. */
 interface Counter extends Entry {
@@ -106,7 +109,8 @@ class ExpiryHeap<T extends Entry> {
  * - expired entries, always (each write also removes up to SWEEP_PER_CALL of them: bounded work, no scan);
  * - rate-limit counters (`hit`), the one whose window ends first: forgetting one only resets a count; limits
  *   protect capacity, not correctness;
- * - never single-use state (`putIfAbsent`, `claim`: replay marks and nonces) before it expires. A dropped
+ * - never single-use state (`putIfAbsent`, `claim`: replay marks and nonces; `setValue`, `getOrPutValue`,
+ *   `increment`: device challenges, their secret, their attempt counts) before it expires. A dropped
  *   replay mark would let its token exchange again; a dropped nonce would refuse a sign-in in progress
  *   with a 401 that blames the user. When the store is full of live single-use state, new single-use state
  *   (and new counters) is refused with 503 (DependencyUnavailableError): the client retries, nothing is
@@ -193,11 +197,57 @@ export class MemoryStore implements SharedStore {
     ttlMs = checkedTtlMs(ttlMs);
     const now = this.clock();
     if (this.liveHeld(key, now)) return false;
+    this.addHeld(key, now, ttlMs);
+    return true;
+  }
+
+  /** Stores a new single-use entry (after makeRoom, which may refuse with 503). */
+  private addHeld(key: string, now: number, ttlMs: number, value?: string): Held {
     this.makeRoom(now, ttlMs);
-    const entry: Held = { key, expiresAt: now + ttlMs, index: -1 };
+    const entry: Held = { key, expiresAt: now + ttlMs, index: -1, value };
     this.held.set(key, entry);
     this.heldExpiries.push(entry);
-    return true;
+    return entry;
+  }
+
+  async setValue(key: string, value: string, ttlMs: number): Promise<string | undefined> {
+    ttlMs = checkedTtlMs(ttlMs);
+    const now = this.clock();
+    const previous = this.liveHeld(key, now);
+    if (previous) this.dropHeld(previous);
+    this.addHeld(key, now, ttlMs, value);
+    return previous?.value;
+  }
+
+  async getValue(key: string): Promise<string | undefined> {
+    return this.liveHeld(key, this.clock())?.value;
+  }
+
+  async getOrPutValue(key: string, value: string, ttlMs: number): Promise<string> {
+    ttlMs = checkedTtlMs(ttlMs);
+    const now = this.clock();
+    const existing = this.liveHeld(key, now);
+    if (existing?.value !== undefined) {
+      // Renewed: its place in the heap moves with its expiry.
+      this.dropHeld(existing);
+      this.addHeld(key, now, ttlMs, existing.value);
+      return existing.value;
+    }
+    if (existing) this.dropHeld(existing);
+    return this.addHeld(key, now, ttlMs, value).value as string;
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    ttlMs = checkedTtlMs(ttlMs);
+    const now = this.clock();
+    const existing = this.liveHeld(key, now);
+    if (existing) {
+      const count = Number(existing.value ?? '1') + 1;
+      existing.value = String(count);
+      return count;
+    }
+    this.addHeld(key, now, ttlMs, '1');
+    return 1;
   }
 
   async claim(key: string, ttlMs: number, sinceMs: number): Promise<ClaimResult> {

@@ -35,6 +35,27 @@ const EPOCH_SCRIPT = `${EPOCH}
 return epoch
 `;
 
+/** SET with a TTL, returning the value replaced (SET ... GET, as one script). */
+const SET_VALUE_SCRIPT = `
+local previous = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return previous
+`;
+
+/** SET NX, else keep the value held; either way renew the TTL and return the value held now. */
+const GET_OR_PUT_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return ARGV[1] end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('GET', KEYS[1])
+`;
+
+/** INCR, with the TTL set by the first call only. */
+const INCREMENT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+`;
+
 /**
  * Redis backend (REDIS_URL), so several bridge instances share replay marks, nonces and rate
  * limits. Keys are prefixed; every command has a timeout, and a Redis outage is an error the
@@ -89,6 +110,23 @@ export class RedisStore implements SharedStore {
   async hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
     const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, checkedTtlMs(windowMs))) as [number, number];
     return { count, resetMs: ttl };
+  }
+
+  async setValue(key: string, value: string, ttlMs: number): Promise<string | undefined> {
+    const previous = (await this.redis.eval(SET_VALUE_SCRIPT, 1, this.prefix + key, value, checkedTtlMs(ttlMs))) as string | null;
+    return previous ?? undefined;
+  }
+
+  async getValue(key: string): Promise<string | undefined> {
+    return (await this.redis.get(this.prefix + key)) ?? undefined;
+  }
+
+  async getOrPutValue(key: string, value: string, ttlMs: number): Promise<string> {
+    return (await this.redis.eval(GET_OR_PUT_SCRIPT, 1, this.prefix + key, value, checkedTtlMs(ttlMs))) as string;
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    return (await this.redis.eval(INCREMENT_SCRIPT, 1, this.prefix + key, checkedTtlMs(ttlMs))) as number;
   }
 
   async ping(): Promise<boolean> {

@@ -17,13 +17,31 @@ export interface SharedStore {
    * been marked before the store lost its state: nothing is stored and the answer is 'before-epoch'.
    */
   claim(key: string, ttlMs: number, sinceMs: number): Promise<ClaimResult>;
-  /** Deletes `key`; true when it existed. Atomic: of two concurrent takes, one wins. */
+  /** Deletes `key` (a mark, a value or a count); true when it existed. Atomic: of two concurrent takes, one wins. */
   take(key: string): Promise<boolean>;
   /**
    * Counts a hit in the fixed window that `key` names (created on first hit, lasting windowMs).
    * Returns the count including this hit and the milliseconds until the window resets.
    */
   hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }>;
+  /**
+   * Small values (device sign-in challenges and their secret). Kept as single-use state: the memory store never
+   * evicts one before it expires. Keys of values are never used with putIfAbsent/claim/hit.
+   * `setValue` stores `value` for `ttlMs` (replacing any value) and returns the value it replaced, in one atomic step.
+   */
+  setValue(key: string, value: string, ttlMs: number): Promise<string | undefined>;
+  /** The value stored at `key`, or undefined when there is none (or it expired). */
+  getValue(key: string): Promise<string | undefined>;
+  /**
+   * Stores `value` unless `key` holds one, and returns the value held now (the stored one, or this one): of
+   * concurrent calls, every caller gets the same value. Renews the key's TTL to `ttlMs` (so a value in use stays).
+   */
+  getOrPutValue(key: string, value: string, ttlMs: number): Promise<string>;
+  /**
+   * Adds one to the count at `key` (created at 1 for `ttlMs` on the first call; later calls keep its expiry) and
+   * returns the count. Unlike `hit` (a rate limit), never evicted before it expires: counts that guard a secret.
+   */
+  increment(key: string, ttlMs: number): Promise<number>;
   /** For readiness and tests: whether the backend answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

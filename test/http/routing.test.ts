@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
+import { RecordingPush } from '../../testkit/recording-push';
 import { loadConfig } from '../../src/config';
 import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
@@ -115,6 +116,16 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
       '/v1/admin/revoke': ['POST'],
     });
     expect(await expectMethodNotAllowedEverywhere(app, routes)).toBeGreaterThan(25);
+  });
+
+  it('with a push sender, the device sign-in routes are served, POST only (405 with Allow for others)', async () => {
+    const { app } = bridgeFor(fake, { push: new RecordingPush() });
+    const routes = servedRoutes(app);
+    expect(routes.get('/v1/device/challenge')).toEqual(new Set(['POST']));
+    expect(routes.get('/v1/device/verify')).toEqual(new Set(['POST']));
+    await expectMethodNotAllowedEverywhere(app, routes);
+    await request(app).post('/V1/DEVICE/CHALLENGE').send({ fcmToken: 'abc' }).expect(404);
+    await request(app).post('/v1/device/challenge/').send({ fcmToken: 'abc' }).expect(404);
   });
 
   it("every route of local mode does too, and the emulated Identity Toolkit path is literal (no ':' parameter)", async () => {

@@ -68,6 +68,26 @@ describe('MemoryStore cap (MEMORY_STORE_MAX_ENTRIES)', () => {
     for (let i = 0; i < 10; i++) expect(await store.take(`nonce:live:${i}`)).toBe(true);
   });
 
+  it('values and guarding counts (device challenges, attempt counts) are single-use state: counters go first, they never do', async () => {
+    const clock = manualClock();
+    const store = new MemoryStore(clock, { maxEntries: 10 });
+    for (let i = 0; i < 4; i++) await store.setValue(`device:ch:${i}`, `record-${i}`, 300_000);
+    for (let i = 0; i < 4; i++) await store.increment(`device:att:${i}`, 300_000);
+    await store.hit('rl:a', 60_000);
+    await store.hit('rl:b', 60_000);
+    expect(store.size).toBe(10);
+    // Room for a new challenge comes from a rate-limit counter, never from a challenge or its count.
+    await store.setValue('device:ch:new', 'record-new', 300_000);
+    await store.getOrPutValue('device:secret', 'secret', 300_000);
+    await expect(store.setValue('device:ch:more', 'x', 300_000)).rejects.toMatchObject({ status: 503 });
+    await expect(store.increment('device:att:more', 300_000)).rejects.toMatchObject({ status: 503 });
+    for (let i = 0; i < 4; i++) {
+      expect(await store.getValue(`device:ch:${i}`)).toBe(`record-${i}`);
+      expect(await store.increment(`device:att:${i}`, 300_000)).toBe(2);
+    }
+    expect(await store.getValue('device:ch:new')).toBe('record-new');
+  });
+
   it('sweeping expired entries is bounded work per call: no full scan on a request', async () => {
     const clock = manualClock();
     const store = new MemoryStore(clock);

@@ -89,6 +89,57 @@ describe.each(backends)('SharedStore contract: $name', ({ make, wait, now }) => 
     expect(await store.hit('w', 300)).toMatchObject({ count: 1 });
   });
 
+  it('setValue stores and replaces, returning the value it replaced; getValue reads; both expire', async () => {
+    expect(await store.getValue('v')).toBeUndefined();
+    expect(await store.setValue('v', 'one', 150)).toBeUndefined();
+    expect(await store.getValue('v')).toBe('one');
+    expect(await store.setValue('v', 'two', 150)).toBe('one');
+    expect(await store.getValue('v')).toBe('two');
+    await wait(250);
+    expect(await store.getValue('v')).toBeUndefined();
+    expect(await store.setValue('v', 'three', 150)).toBeUndefined();
+  });
+
+  it('concurrent setValue calls each replace a different value: a chain, none lost', async () => {
+    await store.setValue('chain', 'start', 10_000);
+    const replaced = await Promise.all(Array.from({ length: 10 }, (_, i) => store.setValue('chain', `v${i}`, 10_000)));
+    const last = (await store.getValue('chain')) as string;
+    // Every value but the last was replaced exactly once, and 'start' was among the replaced.
+    expect(new Set(replaced).size).toBe(10);
+    expect([...replaced, last].sort()).toEqual(['start', ...Array.from({ length: 10 }, (_, i) => `v${i}`)].sort());
+  });
+
+  it('take deletes a value (one of concurrent takes wins)', async () => {
+    await store.setValue('tv', 'x', 10_000);
+    const results = await Promise.all(Array.from({ length: 5 }, () => store.take('tv')));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.getValue('tv')).toBeUndefined();
+  });
+
+  it('getOrPutValue: the first value wins for every caller, its TTL renews, and a new one comes after expiry', async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => store.getOrPutValue('s', `c${i}`, 300)));
+    expect(new Set(answers).size).toBe(1);
+    const first = answers[0] as string;
+    await wait(200);
+    // Renewed by this call: still there 200 ms later (400 ms after it was stored, past its first TTL).
+    expect(await store.getOrPutValue('s', 'late', 300)).toBe(first);
+    await wait(200);
+    expect(await store.getValue('s')).toBe(first);
+    await wait(400);
+    expect(await store.getOrPutValue('s', 'fresh', 300)).toBe('fresh');
+  });
+
+  it('increment counts from 1, concurrent calls each get their own count, and the first TTL stands', async () => {
+    expect(await store.increment('i', 300)).toBe(1);
+    const counts = await Promise.all(Array.from({ length: 5 }, () => store.increment('i', 300)));
+    expect(counts.sort()).toEqual([2, 3, 4, 5, 6]);
+    await wait(200);
+    expect(await store.increment('i', 300)).toBe(7);
+    await wait(200);
+    // The window is the first call's: 400 ms after it, the count starts again.
+    expect(await store.increment('i', 300)).toBe(1);
+  });
+
   it('ping answers', async () => {
     expect(await store.ping()).toBe(true);
   });
