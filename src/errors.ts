@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'ERR_USER_NOT_FOUND',
   'ERR_USER_DISABLED',
   'ERR_ADMIN_CREDENTIAL',
+  'ERR_PUSH_CREDENTIAL',
   // Method (405)
   'ERR_METHOD_NOT_ALLOWED',
   // Policy (403)
@@ -76,6 +77,7 @@ export type TokenErrorCode = Extract<
   | `ERR_NONCE_${string}`
   | `ERR_USER_${string}`
   | 'ERR_ADMIN_CREDENTIAL'
+  | 'ERR_PUSH_CREDENTIAL'
 >;
 
 /** The codes an AccessDeniedError may carry (403). */

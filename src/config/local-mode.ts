@@ -34,6 +34,11 @@ export const DEPLOYMENT_ONLY_SETTINGS = [
   'REVOCATION_CACHE_SECONDS',
   'IDENTITY_TOOLKIT_URL',
   'ADMIN_API_TOKEN',
+  // FCM HTTP v1 and the push relay (local mode pushes to its own recording fake)
+  'PUSH_API_TOKEN',
+  'FCM_API_URL',
+  'FCM_MAX_RETRIES',
+  'FCM_TIMEOUT_MS',
   // infrastructure
   'REDIS_URL',
   'TRUST_PROXY',
