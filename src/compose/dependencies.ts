@@ -4,6 +4,7 @@ import { TokenExchange } from '../auth/exchange';
 import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
 import type { GoogleIdTokenVerifier } from '../auth/google-id-token-verifier';
 import { NonceService } from '../auth/nonces';
+import type { PushSender } from '../auth/push-sender';
 import { ReplayGuard } from '../auth/replay-guard';
 import { RevocationChecker, RevocationCheckingVerifier } from '../auth/revocation';
 import { SessionRevoker } from '../auth/session-revoker';
@@ -12,11 +13,12 @@ import type { GoogleApiClient } from '../google/client';
 import type { AppDeps } from '../http/app';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { KeyFileSigner } from '../keys/key-file-signer';
+import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
 import { createStore } from './store';
 import type { SharedStore } from '../store/store';
-import { bridgeGoogleClient, identityToolkit } from './google';
+import { bridgeGoogleClient, fcmClient, identityToolkit } from './google';
 import { type Signing, createSigning } from './signing';
 import { type Runtime, cachedFirebaseVerifier, firebaseVerifierSettings, googleVerifier, httpKeySet, keySetCache } from './verifiers';
 
@@ -29,6 +31,10 @@ export interface Dependencies extends AppDeps {
   signing?: Signing;
   googleVerifier: GoogleIdTokenVerifier;
   local?: LocalGoogle;
+  /** Every push goes through this: FCM HTTP v1 in configured mode, the recording fake in local mode. */
+  push: PushSender;
+  /** Local mode: the fake FCM's record (GET /local/fcm/messages). */
+  localFcm?: LocalFcm;
   /** Set when CHECK_REVOKED is on. */
   revocation?: RevocationChecker;
   /** Configured mode with CHECK_REVOKED or ADMIN_API_TOKEN: the client of the bridge's own Google calls. */
@@ -50,17 +56,24 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   let minter: AppDeps['minter'];
   let signing: Signing | undefined;
   let local: LocalGoogle | undefined;
+  let localFcm: LocalFcm | undefined;
+  let push: PushSender;
   if (config.mode === 'local') {
     local = LocalGoogle.open(config.localStateDir, config.projectId, clock);
     googleKeys = keySetCache(local.googleKeys, settings, runtime);
     firebaseKeys = keySetCache(local.securetokenKeys, settings, runtime);
     minter = new CustomTokenGenerator(new KeyFileSigner(local.serviceAccount), clock);
+    localFcm = new LocalFcm(config.projectId, clock);
+    push = localFcm;
   } else {
     googleKeys = httpKeySet(config.googleCertsUrl, settings, runtime);
     firebaseKeys = httpKeySet(config.firebaseCertsUrl, settings, runtime);
     signing = createSigning(config, runtime);
     minter = signing.minter;
+    push = fcmClient(config, signing, runtime);
   }
+  const pushRelay: AppDeps['pushRelay'] =
+    config.mode === 'configured' && config.push.pushApiToken !== undefined ? { token: config.push.pushApiToken, sender: push } : undefined;
   const store: SharedStore = createStore(config, clock, logger);
   const nonces = new NonceService(store, hardening.nonceTtlSeconds);
   const google = googleVerifier(googleKeys, config, clock);
@@ -102,6 +115,9 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     minter,
     signing,
     local,
+    push,
+    localFcm,
+    pushRelay,
     store,
     nonces,
     exchange,
@@ -110,6 +126,6 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     google: googleClient,
     googleVerifier: google,
     firebaseVerifier,
-    extraRoutes: local ? localRoutes(local, logger) : undefined,
+    extraRoutes: local ? localRoutes(local, logger, localFcm) : undefined,
   };
 }

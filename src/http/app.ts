@@ -14,6 +14,7 @@ import { type AdminDeps, adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
+import { type PushRelayDeps, pushRoutes } from './routes/push';
 import { tokenRoutes } from './routes/token';
 import { ROUTING } from './routing';
 import { DEFAULT_REALM, sendError } from './send-error';
@@ -28,6 +29,8 @@ export interface AppDeps {
   store: SharedStore;
   /** Present when ADMIN_API_TOKEN is set: mounts /v1/admin/*. */
   admin?: Omit<AdminDeps, 'logger' | 'store'>;
+  /** Present when PUSH_API_TOKEN is set: mounts POST /v1/push/send. */
+  pushRelay?: Omit<PushRelayDeps, 'logger' | 'store'>;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
@@ -61,6 +64,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
   if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
+  if (deps.pushRelay) app.use(pushRoutes({ ...deps.pushRelay, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 
   app.use((_req: Request, res: Response) => {
