@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PushMessage, PushSender } from '../auth/push-sender';
 import type { Clock } from '../clock';
-import { PushFailedError, type PushFailureReason, ResponseTooLargeError } from '../errors';
+import { FirebridgeError, GoogleApiError, PushFailedError, type PushFailureReason, ResponseTooLargeError } from '../errors';
 import { type FetchFn, withoutRedirects } from '../outbound/fetch';
 import { readTextCapped } from '../outbound/read-capped';
 import type { AccessTokenSource } from './access-token';
@@ -175,8 +175,14 @@ export class FcmClient implements PushSender {
       token = await withDeadline(tokens.getAccessToken(), budget);
     } catch (err) {
       if (err === DEADLINE) return timedOut;
-      // The token endpoint's own failure (message names the endpoint, never the assertion): a setup or Google fault.
-      return { kind: 'fail', reason: 'unavailable', detail: `FCM access token: ${(err as Error).message}` };
+      // The token endpoint's own failure (its message names the endpoint, never the assertion). Not answered, 429 or
+      // 5xx: transient, retried like FCM's own; any other answer (invalid_grant, a missing key): the setup's fault.
+      const status = err instanceof GoogleApiError ? err.httpStatus : undefined;
+      const detail = `FCM access token: ${err instanceof FirebridgeError ? err.message : 'request failed'}`;
+      if (err instanceof GoogleApiError && (status === undefined || status === 429 || status >= 500)) {
+        return { kind: 'retry', reason: 'unavailable', detail };
+      }
+      return { kind: 'fail', reason: 'unavailable', detail };
     }
     budget = remainingMs();
     if (budget <= 0) return timedOut;

@@ -36,6 +36,7 @@ describe('FcmClient (FCM HTTP v1)', () => {
     fcm.faults.length = 0;
     fcm.delayMs = 0;
     iam.requests.length = 0;
+    iam.failing = {};
   });
 
   const tokenRequests = () => iam.requests.filter((r) => r.path === '/token').length;
@@ -188,6 +189,20 @@ describe('FcmClient (FCM HTTP v1)', () => {
     expect(err.reason).toBe('unavailable');
     expect(fcm.requests).toHaveLength(2);
     expect(tokenRequests()).toBe(2);
+  });
+
+  it('the token endpoint failing with a 503 is retried like FCM; refusing the key (invalid_grant) is not', async () => {
+    iam.failing.token = 503;
+    const { client } = clientWith({ maxRetries: 2 });
+    const down = await failure(client.send(message));
+    expect([down.reason, tokenRequests(), fcm.requests.length]).toEqual(['unavailable', 3, 0]);
+    iam.failing = {};
+    iam.requests.length = 0;
+    const stranger = google.createServiceAccount(google.projectId, 'not-in-iam');
+    const unknownKey = parseServiceAccountKey(JSON.stringify(stranger.json), 'stranger.json');
+    const refused = await failure(clientWith({ tokens: sourceFor(() => unknownKey) }).client.send(message));
+    expect([refused.reason, tokenRequests(), fcm.requests.length]).toEqual(['unavailable', 1, 0]);
+    expect(refused.message).toMatch(/^FCM access token: .*HTTP 400/);
   });
 
   it('100 concurrent sends share one token refresh', async () => {

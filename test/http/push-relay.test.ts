@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { ConfigError, loadConfig } from '../../src/config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDependencies } from '../../src/compose/dependencies';
+import { ConfigError, type ConfiguredConfig, loadConfig } from '../../src/config';
+import { createApp } from '../../src/http/app';
+import { createLogger } from '../../src/logger';
+import type { SharedStore } from '../../src/store/store';
 import { PUSH_AUTH_FAILURES_PER_MINUTE } from '../../src/http/routes/push';
 import { FakeFcm } from '../../testkit/fake-fcm';
 import { FakeGoogle, type TestServiceAccount } from '../../testkit/fake-google';
 import { FakeIam } from '../../testkit/fake-iam';
-import { bridgeFor, manualClock } from '../../testkit/harness';
+import { LogCapture, bridgeFor, configuredEnv, manualClock } from '../../testkit/harness';
 
 const PUSH_TOKEN = randomBytes(32).toString('base64');
 const ROUTE = '/v1/push/send';
@@ -154,6 +161,35 @@ describe('the push relay', () => {
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
     expect((await from('203.0.113.5', PUSH_TOKEN)).status).toBe(200);
+  });
+
+  it('if the shared store cannot count failed authentications, the relay is 503, never unthrottled', async () => {
+    const { config, deps } = bridge();
+    const broken: SharedStore = { ...deps.store, hit: () => Promise.reject(new Error('store down')) };
+    const res = await send(createApp(config, { ...deps, store: broken }), { message });
+    expect([res.status, res.body.error]).toEqual([503, 'temporarily_unavailable']);
+    expect(fcm.requests).toHaveLength(0);
+  });
+
+  it('keyless (no key file, SERVICE_ACCOUNT_EMAIL and ADC): the relay sends with ADC\'s token for the firebase.messaging scope', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'firebridge-keyless-push-'));
+    const credentials = path.join(dir, 'adc.json');
+    writeFileSync(credentials, JSON.stringify(account.json), { mode: 0o600 });
+    const config = loadConfig(
+      configuredEnv(fake, path.join(dir, 'empty-keys'), {
+        SERVICE_ACCOUNT_EMAIL: account.clientEmail,
+        GOOGLE_APPLICATION_CREDENTIALS: credentials,
+        GOOGLE_TOKEN_URL: iam.tokenUrl,
+        FCM_API_URL: fcm.url,
+        PUSH_API_TOKEN: PUSH_TOKEN,
+      }),
+    ) as ConfiguredConfig;
+    const deps = createDependencies(config, { logger: createLogger('silent', new LogCapture()), clock: Date.now, fetch: globalThis.fetch });
+    expect(deps.signing?.mode).toBe('keyless');
+    const res = await send(createApp(config, deps), { message }).expect(200);
+    expect(res.body.name).toMatch(/^projects\//);
+    const bearer = (fcm.requests[0]?.authorization ?? '').replace('Bearer ', '');
+    expect(iam.tokenScopes.get(bearer)).toBe('https://www.googleapis.com/auth/firebase.messaging');
   });
 
   it('GET is 405 with Allow: POST', async () => {
