@@ -182,6 +182,17 @@ describe('FcmClient (FCM HTTP v1)', () => {
     expect(tokenRequests()).toBe(before + 1);
   });
 
+  it('100 concurrent sends refused with the same revoked token: one refresh between them, all delivered', async () => {
+    const { client } = clientWith();
+    await client.send(message);
+    fcm.revokedTokens.add((fcm.requests[0]?.authorization as string).slice('Bearer '.length));
+    fcm.requests.length = 0;
+    const before = tokenRequests();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => client.send({ token: `device-${i}` })));
+    expect(tokenRequests()).toBe(before + 1);
+    expect(fcm.requests.filter((r) => r.status === 200)).toHaveLength(100);
+  });
+
   it('a second 401 with the fresh token fails (unavailable) after one refresh', async () => {
     fcm.faults.push('UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED');
     const { client } = clientWith();
