@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'ERR_USER_NOT_FOUND',
   'ERR_USER_DISABLED',
   'ERR_ADMIN_CREDENTIAL',
+  'ERR_PUSH_CREDENTIAL',
   'ERR_DEVICE_CODE_INVALID',
   // Not found (404)
   'ERR_DEVICE_UNREGISTERED',
@@ -79,6 +80,7 @@ export type TokenErrorCode = Extract<
   | `ERR_NONCE_${string}`
   | `ERR_USER_${string}`
   | 'ERR_ADMIN_CREDENTIAL'
+  | 'ERR_PUSH_CREDENTIAL'
 >;
 
 /** The codes an AccessDeniedError may carry (403). */

@@ -34,6 +34,8 @@ export class FakeIam {
   readonly requests: RecordedRequest[] = [];
   /** Access tokens issued, newest last. */
   readonly issuedTokens: string[] = [];
+  /** The scopes each issued token was asked for (space-separated as in the request; '' when the grant names none). */
+  readonly tokenScopes = new Map<string, string>();
   /** Keys of each service account IAM knows (kid → key). */
   readonly accountKeys = new Map<string, Map<string, TestKey>>();
   readonly deletedKids: string[] = [];
@@ -110,7 +112,7 @@ export class FakeIam {
       if (req.method === 'GET' && path.startsWith('/computeMetadata/v1/instance/service-accounts/default/')) {
         if (req.headers['metadata-flavor'] !== 'Google') return send(res, 403, { error: 'missing Metadata-Flavor' });
         if (path.endsWith('/email')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(this.metadataEmail);
-        if (path.endsWith('/token')) return send(res, 200, this.issue());
+        if (path.endsWith('/token')) return send(res, 200, this.issue(url.searchParams.get('scopes')?.split(',').join(' ') ?? ''));
       }
       const keysMatch = /^\/v1\/projects\/([^/]+)\/serviceAccounts\/([^/]+)\/keys(?:\/([^/]+))?$/.exec(path);
       const signBlobMatch = /^\/v1\/projects\/-\/serviceAccounts\/([^/]+):signBlob$/.exec(path);
@@ -129,9 +131,15 @@ export class FakeIam {
     }
   }
 
-  private issue(): Record<string, unknown> {
+  /** Whether `token` was issued here and for `scope`. */
+  hasScope(token: string, scope: string): boolean {
+    return this.tokenScopes.get(token)?.split(/\s+/).includes(scope) ?? false;
+  }
+
+  private issue(scope: string): Record<string, unknown> {
     const token = `ya29.${randomBytes(16).toString('hex')}`;
     this.issuedTokens.push(token);
+    this.tokenScopes.set(token, scope);
     return { access_token: token, expires_in: this.tokenLifetimeSeconds, token_type: 'Bearer' };
   }
 
@@ -145,7 +153,7 @@ export class FakeIam {
       if (form.get('client_id') !== u.clientId || form.get('client_secret') !== u.clientSecret || form.get('refresh_token') !== u.refreshToken) {
         return send(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
       }
-      return send(res, 200, this.issue());
+      return send(res, 200, this.issue(form.get('scope') ?? ''));
     }
     if (grant !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return send(res, 400, { error: 'unsupported_grant_type' });
     const assertion = form.get('assertion') ?? '';
@@ -162,7 +170,8 @@ export class FakeIam {
         continue;
       }
       this.assertionKids.push(key.kid);
-      return send(res, 200, this.issue());
+      const claims = decodeJwt(assertion);
+      return send(res, 200, this.issue(typeof claims.scope === 'string' ? claims.scope : ''));
     }
     send(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
   }
@@ -178,7 +187,7 @@ export class FakeIam {
       return send(res, 400, { error: 'invalid_grant', error_description: 'The subject token is not valid for this audience.' });
     }
     if (!form.get('subject_token_type') || !form.get('scope')) return send(res, 400, { error: 'invalid_request', error_description: 'subject_token_type and scope are required' });
-    const issued = this.issue();
+    const issued = this.issue(form.get('scope') ?? '');
     send(res, 200, { ...issued, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
   }
 
@@ -190,6 +199,7 @@ export class FakeIam {
     }
     const token = `ya29.imp-${randomBytes(12).toString('hex')}`;
     this.issuedTokens.push(token);
+    this.tokenScopes.set(token, scope.join(' '));
     this.impersonatedTokens.set(email, [...(this.impersonatedTokens.get(email) ?? []), token]);
     send(res, 200, { accessToken: token, expireTime: new Date(Date.now() + Number(lifetime.slice(0, -1)) * 1000).toISOString() });
   }

@@ -1,11 +1,11 @@
 import type { Config } from '../config';
 import { CustomTokenGenerator } from '../auth/custom-token-generator';
 import { DeviceCodes } from '../auth/device-codes';
-import type { PushSender } from '../auth/push-sender';
 import { TokenExchange } from '../auth/exchange';
 import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
 import type { GoogleIdTokenVerifier } from '../auth/google-id-token-verifier';
 import { NonceService } from '../auth/nonces';
+import type { PushSender } from '../auth/push-sender';
 import { ReplayGuard } from '../auth/replay-guard';
 import { RevocationChecker, RevocationCheckingVerifier } from '../auth/revocation';
 import { SessionRevoker } from '../auth/session-revoker';
@@ -14,11 +14,12 @@ import type { GoogleApiClient } from '../google/client';
 import type { AppDeps } from '../http/app';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { KeyFileSigner } from '../keys/key-file-signer';
+import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
 import { createStore } from './store';
 import type { SharedStore } from '../store/store';
-import { bridgeGoogleClient, identityToolkit } from './google';
+import { bridgeGoogleClient, fcmClient, identityToolkit } from './google';
 import { type Signing, createSigning } from './signing';
 import { type Runtime, cachedFirebaseVerifier, firebaseVerifierSettings, googleVerifier, httpKeySet, keySetCache } from './verifiers';
 
@@ -31,6 +32,10 @@ export interface Dependencies extends AppDeps {
   signing?: Signing;
   googleVerifier: GoogleIdTokenVerifier;
   local?: LocalGoogle;
+  /** Every push goes through this: FCM HTTP v1 in configured mode, the recording fake in local mode. */
+  push: PushSender;
+  /** Local mode: the fake FCM's record (GET /local/fcm/messages). */
+  localFcm?: LocalFcm;
   /** Set when CHECK_REVOKED is on. */
   revocation?: RevocationChecker;
   /** Configured mode with CHECK_REVOKED or ADMIN_API_TOKEN: the client of the bridge's own Google calls. */
@@ -52,17 +57,26 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   let minter: AppDeps['minter'];
   let signing: Signing | undefined;
   let local: LocalGoogle | undefined;
+  let localFcm: LocalFcm | undefined;
+  let push: PushSender;
   if (config.mode === 'local') {
     local = LocalGoogle.open(config.localStateDir, config.projectId, clock);
     googleKeys = keySetCache(local.googleKeys, settings, runtime);
     firebaseKeys = keySetCache(local.securetokenKeys, settings, runtime);
     minter = new CustomTokenGenerator(new KeyFileSigner(local.serviceAccount), clock);
+    localFcm = new LocalFcm(config.projectId, clock);
+    push = localFcm;
   } else {
     googleKeys = httpKeySet(config.googleCertsUrl, settings, runtime);
     firebaseKeys = httpKeySet(config.firebaseCertsUrl, settings, runtime);
     signing = createSigning(config, runtime);
     minter = signing.minter;
+    push = fcmClient(config, signing, runtime);
   }
+  // A runtime's own sender (tests, embedders) replaces the one config builds.
+  if (runtime.push) push = runtime.push;
+  const pushRelay: AppDeps['pushRelay'] =
+    config.mode === 'configured' && config.push.pushApiToken !== undefined ? { token: config.push.pushApiToken, sender: push } : undefined;
   const store: SharedStore = createStore(config, clock, logger);
   const nonces = new NonceService(store, hardening.nonceTtlSeconds);
   const googleIdVerifier = googleVerifier(googleKeys, config, clock);
@@ -87,9 +101,8 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     logger.warn('CHECK_REVOKED is ignored in local mode (there is no Identity Toolkit to ask)');
   }
 
-  // The FCM client (configured mode) or local mode's recording fake; a runtime's own sender (tests, embedders) first.
-  const push: PushSender | undefined = runtime.push;
-  const deviceCodes = push ? new DeviceCodes({ store, push, minter, clock, settings: config.device }) : undefined;
+  // Device sign-in (DEVICE_SIGN_IN): pushed through the FCM client, or local mode's recording fake.
+  const deviceCodes = config.device.enabled ? new DeviceCodes({ store, push, minter, clock, settings: config.device }) : undefined;
 
   const exchange = new TokenExchange({
     googleVerifier: googleIdVerifier,
@@ -108,16 +121,18 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     minter,
     signing,
     local,
+    push,
+    localFcm,
+    pushRelay,
     store,
     nonces,
     exchange,
-    push,
     deviceCodes,
     admin,
     revocation,
     google: googleClient,
     googleVerifier: googleIdVerifier,
     firebaseVerifier,
-    extraRoutes: local ? localRoutes(local, logger) : undefined,
+    extraRoutes: local ? localRoutes(local, logger, localFcm) : undefined,
   };
 }

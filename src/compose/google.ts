@@ -1,6 +1,8 @@
 import type { ConfiguredConfig } from '../config';
 import type { AccessTokenSource } from '../google/access-token';
 import { GoogleApiClient } from '../google/client';
+import { ApplicationDefaultCredentials } from '../google/credentials';
+import { FCM_SCOPE, FcmClient } from '../google/fcm';
 import { IdentityToolkitClient } from '../google/identity-toolkit';
 import { ServiceAccountTokenSource } from '../google/service-account-tokens';
 import type { Signing } from './signing';
@@ -28,4 +30,34 @@ export function bridgeGoogleClient(config: ConfiguredConfig, signing: Signing, r
 
 export function identityToolkit(config: ConfiguredConfig, client: GoogleApiClient): IdentityToolkitClient {
   return new IdentityToolkitClient(client, { baseUrl: config.hardening.identityToolkitUrl, projectId: config.projectId, tenantId: config.tenantId });
+}
+
+/**
+ * The FCM HTTP v1 client (the configured server's PushSender), with its own access tokens for the
+ * firebase.messaging scope: key files, the signing account's (following rotations); keyless, ADC's.
+ */
+export function fcmClient(config: ConfiguredConfig, signing: Signing, runtime: Runtime): FcmClient {
+  const { googleApis, push } = config;
+  const keyFile = signing.keyFile;
+  const tokens: AccessTokenSource =
+    signing.mode === 'keyless'
+      ? new ApplicationDefaultCredentials({ config: googleApis, fetch: runtime.fetch, clock: runtime.clock, scopes: [FCM_SCOPE] })
+      : new ServiceAccountTokenSource({
+          currentKey: () => keyFile?.currentKey(),
+          tokenUrl: googleApis.tokenUrl,
+          fetch: runtime.fetch,
+          clock: runtime.clock,
+          timeoutMs: googleApis.timeoutMs,
+          scopes: [FCM_SCOPE],
+        });
+  return new FcmClient({
+    tokens,
+    fetch: runtime.fetch,
+    clock: runtime.clock,
+    projectId: config.projectId,
+    baseUrl: push.fcm.apiUrl,
+    maxRetries: push.fcm.maxRetries,
+    timeoutMs: push.fcm.timeoutMs,
+    logger: runtime.logger,
+  });
 }

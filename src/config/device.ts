@@ -6,6 +6,11 @@ import { secretWeakness } from './secret-strength';
 
 /** Settings of device sign-in with a pushed one-time code (POST /v1/device/challenge, /v1/device/verify). */
 export interface DeviceCodeSettings {
+  /**
+   * DEVICE_SIGN_IN: serve /v1/device/*. Off by default in configured mode (it mints Firebase users for app
+   * installs, like Firebase's anonymous sign-in, which is also off until a project turns it on); on in local mode.
+   */
+  enabled: boolean;
   /** DEVICE_CODE_SECRET: the HMAC key of stored codes; unset: generated once and kept in the shared store. */
   secret?: string;
   /** DEVICE_CODE_TTL_SECONDS: a code's lifetime (and the push's TTL). */
@@ -41,7 +46,7 @@ function text(env: Env, name: string, def: string): string {
   return value;
 }
 
-export function deviceCodeSettings(env: Env): DeviceCodeSettings {
+export function deviceCodeSettings(env: Env, localMode = false): DeviceCodeSettings {
   const problems = new ConfigProblems();
   const read = <T>(parse: () => T, fallback: T): T => problems.read(parse, fallback);
   const d = DEVICE_CODE_DEFAULTS;
@@ -53,6 +58,7 @@ export function deviceCodeSettings(env: Env): DeviceCodeSettings {
     }
   }
   const settings: DeviceCodeSettings = {
+    enabled: read(() => bool(env, 'DEVICE_SIGN_IN', localMode), localMode),
     ...(secret !== undefined ? { secret } : {}),
     ttlSeconds: read(() => int(env, 'DEVICE_CODE_TTL_SECONDS', d.ttlSeconds, 60, 900), d.ttlSeconds),
     maxAttempts: read(() => int(env, 'DEVICE_CODE_MAX_ATTEMPTS', d.maxAttempts, 1, 20), d.maxAttempts),

@@ -3,7 +3,7 @@ import { asciiEmail, asciiLower, firstNonAscii, isAsciiDomainName } from './asci
 import { ConfigError } from '../errors';
 import { type Env, int, list, str, url } from './parse';
 import { ConfigProblems } from './problems';
-import { secretWeakness } from './secret-strength';
+import { bearerSecretProblem } from './secret-strength';
 
 /** Settings of issue #4's hardening: sign-in policy, replay protection, nonces, rate limits, revocation. */
 
@@ -120,17 +120,8 @@ export function hardeningSettings(env: Env): HardeningSettings {
   const allowedEmailDomains = read(() => domainList(env, 'ALLOWED_EMAIL_DOMAINS'), undefined);
   const emailDecides = allowedEmails !== undefined || allowedEmailDomains !== undefined;
   const adminApiToken = str(env, 'ADMIN_API_TOKEN');
-  if (adminApiToken !== undefined && adminApiToken.length < 32) {
-    problems.add(new ConfigError('ADMIN_API_TOKEN', 'must be at least 32 characters (e.g. openssl rand -base64 32)'));
-  } else if (adminApiToken !== undefined && !/^[A-Za-z0-9\-._~+/]+=*$/.test(adminApiToken)) {
-    // A Bearer token can only hold these characters (RFC 6750 b64token): any other could never authenticate.
-    problems.add(new ConfigError('ADMIN_API_TOKEN', 'may contain only letters, digits and - . _ ~ + / (and trailing =)'));
-  } else {
-    const weakness = adminApiToken === undefined ? undefined : secretWeakness(adminApiToken);
-    if (weakness !== undefined) {
-      problems.add(new ConfigError('ADMIN_API_TOKEN', `${weakness} (generate one with e.g. openssl rand -base64 32)`));
-    }
-  }
+  const adminProblem = adminApiToken === undefined ? undefined : bearerSecretProblem('ADMIN_API_TOKEN', adminApiToken);
+  if (adminProblem) problems.add(adminProblem);
   const redisUrl = str(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     problems.add(new ConfigError('REDIS_URL', 'must start with redis:// or rediss://'));

@@ -9,6 +9,7 @@ import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
 import { ConfigProblems } from './problems';
+import { type FcmSettings, type PushSettings, fcmSettings, pushSettings } from './push';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
 export { ConfigError };
@@ -73,6 +74,8 @@ export interface ConfiguredConfig extends BaseConfig, KeyringSettings {
   keysDir: string;
   /** ADC and Google API endpoints (keyless signing). */
   googleApis: GoogleApiConfig;
+  /** FCM HTTP v1 and the push relay (src/config/push.ts). */
+  push: PushSettings;
 }
 
 /** Local mode: an emulated Google, throwaway keys in localStateDir, a demo- project. */
@@ -166,7 +169,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     hardening: read(() => hardeningSettings(env), hardeningSettings({})),
     verifiedTokenCacheMaxEntries: bounded(read, env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', VERIFIER_BOUNDS.verifiedTokenCacheMaxEntries),
     http: read(() => httpServerSettings(env), httpServerSettings({})),
-    device: read(() => deviceCodeSettings(env), deviceCodeSettings({})),
+    device: read(() => deviceCodeSettings(env, local), deviceCodeSettings({}, local)),
   };
 
   if (local) {
@@ -217,6 +220,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const tenantId = tenantRaw === undefined ? undefined : read(() => checkTenantId('FIREBASE_TENANT_ID', tenantRaw), undefined);
   const keyring = read(() => keyringSettings(env, projectId), keyringSettings({}, undefined));
   const googleApis = read(() => googleApiSettings(env, cwd), googleApiSettings({}, cwd));
+  const push = read(() => pushSettings(env), pushSettings({}));
   problems.throwIfAny();
   return {
     ...shared,
@@ -228,10 +232,31 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     keysDir: path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys'),
     ...keyring,
     googleApis,
+    push,
   };
 }
 
-export type { DeviceCodeSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig };
+export type { DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings };
+
+/** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */
+export interface PushCliConfig {
+  projectId: string;
+  keysDir: string;
+  googleApis: GoogleApiConfig;
+  fcm: FcmSettings;
+}
+
+/** The `push` script's settings; throws one ConfigError naming every bad one. */
+export function loadPushCliConfig(env: Env, cwd = process.cwd()): PushCliConfig {
+  const problems = new ConfigProblems();
+  const raw = str(env, 'FIREBASE_PROJECT_ID');
+  if (raw === undefined) problems.add(new ConfigError('FIREBASE_PROJECT_ID', 'is required (the Firebase project FCM sends for)'));
+  const projectId = raw === undefined ? undefined : problems.read(() => checkProjectId('FIREBASE_PROJECT_ID', raw), undefined);
+  const googleApis = problems.read(() => googleApiSettings(env, cwd), googleApiSettings({}, cwd));
+  const fcm = problems.read(() => fcmSettings(env), fcmSettings({}));
+  problems.throwIfAny();
+  return { projectId: projectId as string, keysDir: path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys'), googleApis, fcm };
+}
 
 /** Settings of the `keys` admin script (KEYS_DIR, KEYS_AUDIT_LOG, IAM_API_URL, ADC...). */
 export function loadKeysAdminConfig(env: Env, cwd = process.cwd()): KeysAdminConfig {

@@ -36,6 +36,11 @@ export const DEPLOYMENT_ONLY_SETTINGS = [
   'ADMIN_API_TOKEN',
   // device sign-in: a shared secret is for instances sharing a store
   'DEVICE_CODE_SECRET',
+  // FCM HTTP v1 and the push relay (local mode pushes to its own recording fake)
+  'PUSH_API_TOKEN',
+  'FCM_API_URL',
+  'FCM_MAX_RETRIES',
+  'FCM_TIMEOUT_MS',
   // infrastructure
   'REDIS_URL',
   'TRUST_PROXY',

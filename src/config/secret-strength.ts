@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors';
+
 /**
  * A simple strength estimate for a shared secret set by hand (ADMIN_API_TOKEN). It cannot prove a
  * secret random, but it refuses the obviously guessable: one character repeated, a short pattern
@@ -52,4 +54,18 @@ export function secretWeakness(secret: string): string | undefined {
     return `repeats its characters too much (${perCharacter.toFixed(1)} bits of entropy per character; at least ${MIN_BITS_PER_CHARACTER} are needed)`;
   }
   return undefined;
+}
+
+/**
+ * Why a shared Bearer secret set by hand (ADMIN_API_TOKEN, PUSH_API_TOKEN) is unusable, naming the
+ * setting; undefined when it is fine: at least 32 characters, only what a Bearer token can hold
+ * (RFC 6750 b64token: any other character could never authenticate), and past `secretWeakness`.
+ */
+export function bearerSecretProblem(name: string, value: string): ConfigError | undefined {
+  if (value.length < 32) return new ConfigError(name, 'must be at least 32 characters (e.g. openssl rand -base64 32)');
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) {
+    return new ConfigError(name, 'may contain only letters, digits and - . _ ~ + / (and trailing =)');
+  }
+  const weakness = secretWeakness(value);
+  return weakness === undefined ? undefined : new ConfigError(name, `${weakness} (generate one with e.g. openssl rand -base64 32)`);
 }

@@ -6,6 +6,12 @@ export interface AccessTokenSource {
   getAccessToken(): Promise<string>;
   /** The account the credentials act as, when known (audit trail). */
   accountEmail(): Promise<string | undefined>;
+  /**
+   * Drops `token` from the cache when it is the one cached (the API refused it: expired or
+   * revoked early), so the next getAccessToken fetches a fresh one. A token already replaced is
+   * left alone: many callers refused with the same old token cause one refresh, not one each.
+   */
+  invalidate?(token: string): void;
 }
 
 /** A token as a token endpoint answered it. */
@@ -60,6 +66,11 @@ export class CachedAccessToken {
       if (cached && this.clock() < cached.expiresAt - STALE_SERVE_MARGIN_MS) return cached.token;
       throw err;
     }
+  }
+
+  /** Forgets the cached token if it is `token` (see AccessTokenSource.invalidate); a refresh in flight is kept. */
+  invalidate(token: string): void {
+    if (this.cached?.token === token) this.cached = undefined;
   }
 
   private async refresh(key: string | undefined): Promise<string> {

@@ -119,6 +119,10 @@ export class ApplicationDefaultCredentials implements AccessTokenSource {
     return this.cache.get();
   }
 
+  invalidate(token: string): void {
+    this.cache.invalidate(token);
+  }
+
   accountEmail(): Promise<string | undefined> {
     this.email ??= Promise.resolve()
       .then(() => this.resolve().accountEmail())

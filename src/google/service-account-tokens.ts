@@ -52,6 +52,10 @@ export class ServiceAccountTokenSource implements AccessTokenSource {
     return this.cache.get();
   }
 
+  invalidate(token: string): void {
+    this.cache.invalidate(token);
+  }
+
   private clientFor(key: CurrentServiceAccountKey): JWT {
     if (this.client?.kid !== key.privateKeyId) {
       const { fetch, tokenUrl, timeoutMs } = this.options;

@@ -17,6 +17,7 @@ import { deviceRoutes } from './routes/device';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
+import { type PushRelayDeps, pushRoutes } from './routes/push';
 import { tokenRoutes } from './routes/token';
 import { ROUTING } from './routing';
 import { DEFAULT_REALM, sendError } from './send-error';
@@ -38,6 +39,8 @@ export interface AppDeps {
   push?: PushSender;
   /** Device sign-in with a pushed one-time code: mounts /v1/device/challenge and /v1/device/verify. */
   deviceCodes?: Pick<DeviceCodes, 'challenge' | 'verify'>;
+  /** Present when PUSH_API_TOKEN is set: mounts POST /v1/push/send. */
+  pushRelay?: Omit<PushRelayDeps, 'logger' | 'store'>;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
@@ -81,6 +84,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
     );
   }
   if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
+  if (deps.pushRelay) app.use(pushRoutes({ ...deps.pushRelay, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 
   app.use((_req: Request, res: Response) => {

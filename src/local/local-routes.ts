@@ -2,11 +2,14 @@ import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { FirebridgeError, InvalidRequestError } from '../errors';
 import { methodNotAllowed, strictRouter } from '../http/routing';
+import type { LocalFcm } from './local-fcm';
 import type { LocalGoogle, LocalIdTokenRequest } from './local-google';
 
 /** Path of the Auth Emulator's REST call, so a client SDK using connectAuthEmulator can sign in. */
 export const SIGN_IN_WITH_CUSTOM_TOKEN_PATH = '/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken';
 export const LOCAL_ID_TOKEN_PATH = '/local/google/id-token';
+/** What local mode's fake FCM received, newest last. */
+export const LOCAL_FCM_MESSAGES_PATH = '/local/fcm/messages';
 
 function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
   const value = body[field];
@@ -47,7 +50,7 @@ function googleError(res: Response, err: unknown, logger: Logger): void {
 }
 
 /** Routes that exist only in local mode. */
-export function localRoutes(local: LocalGoogle, logger: Logger): Router {
+export function localRoutes(local: LocalGoogle, logger: Logger, fcm?: LocalFcm): Router {
   const router = strictRouter();
   // The `:` is literal, not a route parameter (unescaped, `accounts<anything>` would match).
   const signInRoute = SIGN_IN_WITH_CUSTOM_TOKEN_PATH.replace(':', '\\:');
@@ -64,6 +67,12 @@ export function localRoutes(local: LocalGoogle, logger: Logger): Router {
       googleError(res, err, logger);
     }
   });
+  if (fcm) {
+    router.get(LOCAL_FCM_MESSAGES_PATH, (_req: Request, res: Response) => {
+      res.json({ messages: fcm.messages() });
+    });
+    router.all(LOCAL_FCM_MESSAGES_PATH, methodNotAllowed('GET'));
+  }
   router.all(LOCAL_ID_TOKEN_PATH, methodNotAllowed('POST'));
   router.all(signInRoute, methodNotAllowed('POST'));
   return router;

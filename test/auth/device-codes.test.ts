@@ -162,7 +162,7 @@ const DEVICE_REDIS_URL = REDIS_URL ? `${REDIS_URL.replace(/\/\d*$/, '')}/11` : u
   it('a challenge issued by one instance is verified by the other, once; the generated secret is shared; nothing readable is stored', async () => {
     const account = fake.createServiceAccount();
     const push = new RecordingPush();
-    const env = { REDIS_URL: DEVICE_REDIS_URL as string, RATE_LIMIT_DEVICE_IP_PER_MINUTE: '0' };
+    const env = { DEVICE_SIGN_IN: 'true', REDIS_URL: DEVICE_REDIS_URL as string, RATE_LIMIT_DEVICE_IP_PER_MINUTE: '0' };
     const a = bridgeFor(fake, { account, env, push });
     const b = bridgeFor(fake, { account, env, push });
     try {

@@ -16,8 +16,9 @@ function problemsOf(env: Record<string, string>): ConfigError[] {
 }
 
 describe('device sign-in settings', () => {
-  it('defaults: 300 s, 5 attempts, no notification, 5 per device and 30 per IP a minute, a generated secret', () => {
+  it('defaults: off in configured mode, 300 s, 5 attempts, no notification, 5 per device and 30 per IP a minute, a generated secret', () => {
     expect(loadConfig(base).device).toEqual({
+      enabled: false,
       ttlSeconds: 300,
       maxAttempts: 5,
       notification: false,
@@ -32,6 +33,7 @@ describe('device sign-in settings', () => {
     const secret = 'q3V9zX2mL7pR4tW8yB1nC6fH0jK5sD9g';
     const device = loadConfig({
       ...base,
+      DEVICE_SIGN_IN: 'true',
       DEVICE_CODE_SECRET: secret,
       DEVICE_CODE_TTL_SECONDS: '900',
       DEVICE_CODE_MAX_ATTEMPTS: '3',
@@ -42,6 +44,7 @@ describe('device sign-in settings', () => {
       RATE_LIMIT_DEVICE_IP_PER_MINUTE: '100',
     }).device;
     expect(device).toEqual({
+      enabled: true,
       secret,
       ttlSeconds: 900,
       maxAttempts: 3,
@@ -51,6 +54,12 @@ describe('device sign-in settings', () => {
       rateLimitPerDevicePerMinute: 0,
       rateLimitPerIpPerMinute: 100,
     });
+  });
+
+  it('DEVICE_SIGN_IN is on by default in local mode only, and must be a boolean', () => {
+    expect(loadConfig({}).device.enabled).toBe(true);
+    expect(loadConfig({ DEVICE_SIGN_IN: 'false' }).device.enabled).toBe(false);
+    expect(problemsOf({ ...base, DEVICE_SIGN_IN: 'maybe' }).map((p) => p.setting)).toEqual(['DEVICE_SIGN_IN']);
   });
 
   it('every bad setting is reported at once, each naming itself', () => {

@@ -30,7 +30,7 @@ describe('device sign-in with a pushed one-time code', () => {
 
   function bridge(env: Record<string, string> = {}, options: { clock?: ReturnType<typeof manualClock>; account?: TestServiceAccount } = {}) {
     const push = new RecordingPush();
-    const b = bridgeFor(fake, { env: { RATE_LIMIT_DEVICE_IP_PER_MINUTE: '0', ...env }, push, ...options });
+    const b = bridgeFor(fake, { env: { DEVICE_SIGN_IN: 'true', RATE_LIMIT_DEVICE_IP_PER_MINUTE: '0', ...env }, push, ...options });
     return { ...b, push };
   }
 
@@ -270,8 +270,8 @@ describe('device sign-in with a pushed one-time code', () => {
     await challenge(b, fcmToken()).expect(429);
   });
 
-  it('without a push sender the device routes are not mounted', async () => {
-    const b = bridgeFor(fake);
+  it('without DEVICE_SIGN_IN=true the device routes are not mounted (off by default in configured mode)', async () => {
+    const b = bridgeFor(fake, { push: new RecordingPush() });
     await request(b.app).post('/v1/device/challenge').send({ fcmToken: fcmToken() }).expect(404);
   });
 });

@@ -104,8 +104,10 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
     await request(app).post('/v1/nonce').expect(200);
   });
 
-  it('every route of a configured server with the admin API answers 405 with Allow for other methods', async () => {
-    const { app } = bridgeFor(fake, { env: { ADMIN_API_TOKEN: 'admin-secret-0123456789-abcdefghijklmnop' } });
+  it('every route of a configured server with the admin API and the push relay answers 405 with Allow for other methods', async () => {
+    const { app } = bridgeFor(fake, {
+      env: { ADMIN_API_TOKEN: 'admin-secret-0123456789-abcdefghijklmnop', PUSH_API_TOKEN: 'push-secret-9876543210-zyxwvutsrqponmlk' },
+    });
     const routes = servedRoutes(app);
     expect(Object.fromEntries([...routes].map(([p, m]) => [p, [...m].sort()]))).toEqual({
       '/healthz': ['GET', 'HEAD'],
@@ -114,12 +116,16 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
       '/v1/nonce': ['POST'],
       '/v1/me': ['GET', 'HEAD'],
       '/v1/admin/revoke': ['POST'],
+      '/v1/push/send': ['POST'],
     });
+    for (const pathname of ['/v1/push/send/', '/V1/PUSH/SEND', '/v1/Push/send']) {
+      await request(app).post(pathname).set('Authorization', 'Bearer push-secret-9876543210-zyxwvutsrqponmlk').send({}).expect(404);
+    }
     expect(await expectMethodNotAllowedEverywhere(app, routes)).toBeGreaterThan(25);
   });
 
-  it('with a push sender, the device sign-in routes are served, POST only (405 with Allow for others)', async () => {
-    const { app } = bridgeFor(fake, { push: new RecordingPush() });
+  it('with DEVICE_SIGN_IN=true, the device sign-in routes are served, POST only (405 with Allow for others)', async () => {
+    const { app } = bridgeFor(fake, { push: new RecordingPush(), env: { DEVICE_SIGN_IN: 'true' } });
     const routes = servedRoutes(app);
     expect(routes.get('/v1/device/challenge')).toEqual(new Set(['POST']));
     expect(routes.get('/v1/device/verify')).toEqual(new Set(['POST']));
@@ -135,6 +141,7 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
     const app = createApp(config, deps);
     const routes = servedRoutes(app);
     expect(routes.get('/local/google/id-token')).toEqual(new Set(['POST']));
+    expect(routes.get('/local/fcm/messages')).toEqual(new Set(['GET', 'HEAD']));
     expect(routes.get('/identitytoolkit.googleapis.com/v1/accounts\\:signInWithCustomToken')).toEqual(new Set(['POST']));
     await expectMethodNotAllowedEverywhere(app, routes);
     await request(app).post('/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken').send({ token: 'x' }).expect(400);
