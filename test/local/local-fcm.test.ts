@@ -38,6 +38,25 @@ describe("local mode's fake FCM", () => {
     await request(app).post('/local/fcm/messages').expect(405);
   });
 
+  it("the README's device sign-in walkthrough: challenge, read the code from GET /local/fcm/messages, verify", async () => {
+    const { app } = localBridge();
+    const fcmToken = `local-install-${'x'.repeat(40)}`;
+    const challenge = await request(app).post('/v1/device/challenge').send({ fcmToken }).expect(202);
+    const { messages } = (await request(app).get('/local/fcm/messages').expect(200)).body as {
+      messages: Array<{ message: { token: string; data: Record<string, string> } }>;
+    };
+    const pushed = messages.at(-1)!.message;
+    expect(pushed.token).toBe(fcmToken);
+    expect(pushed.data).toMatchObject({ type: 'firebridge.device_code', challengeId: challenge.body.challengeId });
+    expect(pushed.data.code).toMatch(/^\d{6}$/);
+    const verified = await request(app)
+      .post('/v1/device/verify')
+      .send({ challengeId: challenge.body.challengeId, code: pushed.data.code })
+      .expect(200);
+    expect(verified.body.uid).toMatch(/^device:[A-Za-z0-9_-]{43}$/);
+    await request(app).post('/v1/device/verify').send({ challengeId: challenge.body.challengeId, code: pushed.data.code }).expect(401);
+  });
+
   it('a message FCM would refuse for its shape is refused (invalid_argument) and not recorded', async () => {
     const fcm = new LocalFcm('demo-firebridge', manualClock());
     const err = await fcm.send({ token: 'a', data: { n: 1 } }).catch((e: unknown) => e);
