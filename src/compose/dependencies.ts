@@ -14,7 +14,9 @@ import type { KeySetCache } from '../jwt/key-set-cache';
 import { KeyFileSigner } from '../keys/key-file-signer';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
+import type { GoogleVault } from '../vault/vault';
 import { createStore } from './store';
+import { buildGoogleVault } from './vault';
 import type { SharedStore } from '../store/store';
 import { bridgeGoogleClient, identityToolkit } from './google';
 import { type Signing, createSigning } from './signing';
@@ -33,6 +35,8 @@ export interface Dependencies extends AppDeps {
   revocation?: RevocationChecker;
   /** Configured mode with CHECK_REVOKED or ADMIN_API_TOKEN: the client of the bridge's own Google calls. */
   google?: GoogleApiClient;
+  /** GOOGLE_OAUTH_CLIENT_ID set: the refresh-token vault (the server runs its start() before listening). */
+  googleVault?: GoogleVault;
 }
 
 /**
@@ -85,6 +89,9 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     logger.warn('CHECK_REVOKED is ignored in local mode (there is no Identity Toolkit to ask)');
   }
 
+  // Off (and no database touched) until GOOGLE_OAUTH_CLIENT_ID is set.
+  const googleVault = config.mode === 'configured' && config.vault ? buildGoogleVault(config, config.vault, runtime) : undefined;
+
   const exchange = new TokenExchange({
     googleVerifier: google,
     minter,
@@ -93,6 +100,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     policy: new SignInPolicy(hardening.signInPolicy, config.clockSkewSeconds),
     nonces: hardening.requireNonce ? nonces : undefined,
     replay: hardening.replayProtection ? new ReplayGuard(store, clock, config.clockSkewSeconds) : undefined,
+    linker: googleVault,
   });
 
   return {
@@ -108,6 +116,8 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     admin,
     revocation,
     google: googleClient,
+    googleVault,
+    vault: googleVault,
     googleVerifier: google,
     firebaseVerifier,
     extraRoutes: local ? localRoutes(local, logger) : undefined,

@@ -8,6 +8,7 @@ import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
 import { ConfigProblems } from './problems';
+import { type VaultSettings, vaultSettings } from './vault';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
 export { ConfigError };
@@ -70,6 +71,8 @@ export interface ConfiguredConfig extends BaseConfig, KeyringSettings {
   keysDir: string;
   /** ADC and Google API endpoints (keyless signing). */
   googleApis: GoogleApiConfig;
+  /** Google account linking and the refresh-token vault; undefined (off) without GOOGLE_OAUTH_CLIENT_ID. */
+  vault?: VaultSettings;
 }
 
 /** Local mode: an emulated Google, throwaway keys in localStateDir, a demo- project. */
@@ -213,6 +216,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const tenantId = tenantRaw === undefined ? undefined : read(() => checkTenantId('FIREBASE_TENANT_ID', tenantRaw), undefined);
   const keyring = read(() => keyringSettings(env, projectId), keyringSettings({}, undefined));
   const googleApis = read(() => googleApiSettings(env, cwd), googleApiSettings({}, cwd));
+  const keysDir = path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys');
+  const vault = read(() => vaultSettings(env, cwd, keysDir), undefined);
   problems.throwIfAny();
   return {
     ...shared,
@@ -221,13 +226,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     host: str(env, 'HOST') ?? '0.0.0.0',
     projectId: projectId as string,
     googleClientIds: clientIds as string[],
-    keysDir: path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys'),
+    keysDir,
     ...keyring,
     googleApis,
+    ...(vault !== undefined ? { vault } : {}),
   };
 }
 
-export type { GoogleApiConfig, HttpServerSettings, KeysAdminConfig };
+export type { GoogleApiConfig, HttpServerSettings, KeysAdminConfig, VaultSettings };
+export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `keys` admin script (KEYS_DIR, KEYS_AUDIT_LOG, IAM_API_URL, ADC...). */
 export function loadKeysAdminConfig(env: Env, cwd = process.cwd()): KeysAdminConfig {

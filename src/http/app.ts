@@ -11,6 +11,7 @@ import { rateLimit } from './rate-limit';
 import { requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
 import { type AdminDeps, adminRoutes } from './routes/admin';
+import { type GoogleRouteDeps, googleRoutes } from './routes/google';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
@@ -28,6 +29,8 @@ export interface AppDeps {
   store: SharedStore;
   /** Present when ADMIN_API_TOKEN is set: mounts /v1/admin/*. */
   admin?: Omit<AdminDeps, 'logger' | 'store'>;
+  /** Present when GOOGLE_OAUTH_CLIENT_ID is set: mounts /v1/google/access-token and /v1/google/link. */
+  vault?: GoogleRouteDeps['vault'];
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
@@ -60,6 +63,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
+  if (deps.vault) app.use(googleRoutes({ vault: deps.vault, requireAuth }));
   if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 
