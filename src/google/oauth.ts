@@ -38,8 +38,9 @@ export class GoogleOAuth implements GoogleOAuthPort {
     return new OAuth2Client({
       clientId: options.clientId,
       clientSecret: options.clientSecret,
-      // getToken drops an empty redirect_uri of its own options, so the client carries it.
-      ...(redirectUri !== undefined ? { redirectUri } : {}),
+      // getToken drops an empty redirect_uri of its own options, and the constructor an empty
+      // `redirectUri` ('' || ...): only `redirect_uris: ['']` makes it send redirect_uri= (Android, iOS).
+      ...(redirectUri !== undefined ? { redirectUri, redirect_uris: [redirectUri] } : {}),
       transporter: googleTransport({ fetch: options.fetch, tokenUrl: options.tokenUrl, timeoutMs: options.timeoutMs }),
       endpoints: { oauth2TokenUrl: options.tokenUrl, oauth2RevokeUrl: options.revokeUrl },
     });
