@@ -70,9 +70,10 @@ export interface TestVault {
   logs: LogCapture;
 }
 
-export function vaultOn(repository: VaultRepository, oauth: FakeOAuth, keysFile: string, clock: Clock = Date.now): TestVault {
+/** `keysClock`: the clock of the key file's hot reload (default `clock`). */
+export function vaultOn(repository: VaultRepository, oauth: FakeOAuth, keysFile: string, clock: Clock = Date.now, keysClock: Clock = clock): TestVault {
   const logs = new LogCapture();
-  const keys = new ReloadingDataKeys(keysFile, clock);
+  const keys = new ReloadingDataKeys(keysFile, keysClock);
   const vault = new GoogleVault({
     repository,
     keys,
