@@ -104,7 +104,7 @@ export class GoogleVault implements AccountLinker {
     }
     try {
       const now = deps.clock();
-      const existing = await this.rowOrUndefined(uid);
+      const existing = await deps.repository.get(uid);
       if (grant.refreshToken === undefined) {
         if (existing && existing.googleSub === googleSub) {
           this.remember(uid, { accessToken: grant.accessToken, expiresAt: grant.expiresAt, scopes: existing.scopes });
@@ -129,11 +129,6 @@ export class GoogleVault implements AccountLinker {
       deps.logger.error({ uid, err: (err as Error).message }, 'google account not linked: the vault failed');
       return { linked: false, reason: 'unavailable' };
     }
-  }
-
-  /** The row (a failed read of the old row must not block a new link: it is replaced). */
-  private async rowOrUndefined(uid: string): Promise<VaultRow | undefined> {
-    return this.deps.repository.get(uid);
   }
 
   private idTokenNames(idToken: string | undefined, googleSub: string): boolean {
