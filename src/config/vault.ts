@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError } from '../errors';
 import { type Env, str, url } from './parse';
-import { VAULT_KEYS_FILE, vaultKeysFileOf } from './keys';
+import { vaultKeysFileOf } from './keys';
 import { ConfigProblems } from './problems';
 
 /**
@@ -9,8 +9,6 @@ import { ConfigProblems } from './problems';
  * The vault is off, and no database is touched, until GOOGLE_OAUTH_CLIENT_ID is set.
  */
 
-/** The data keys' file name inside KEYS_DIR (not a service-account key: src/config/keys.ts skips it). */
-export const VAULT_KEYS_FILE_NAME = VAULT_KEYS_FILE;
 export const DEFAULT_GOOGLE_REVOKE_URL = 'https://oauth2.googleapis.com/revoke';
 
 export interface VaultSettings {
