@@ -38,6 +38,11 @@ export const ERROR_CODES = [
   'ERR_DEVICE_CODE_INVALID',
   // Not found (404)
   'ERR_DEVICE_UNREGISTERED',
+  // Google account linking (src/vault): answered as their `error` value
+  'ERR_NOT_LINKED',
+  'ERR_INSUFFICIENT_SCOPE',
+  'ERR_REAUTH_REQUIRED',
+  'ERR_VAULT_INTEGRITY',
   // Method (405)
   'ERR_METHOD_NOT_ALLOWED',
   // Policy (403)
@@ -64,6 +69,8 @@ export const ERROR_CODES = [
   'ERR_CIRCUIT_OPEN',
   'ERR_GOOGLE_API',
   'ERR_GOOGLE_CREDENTIALS',
+  'ERR_GOOGLE_GRANT',
+  'ERR_VAULT_KEY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -237,6 +244,33 @@ export class PushFailedError extends FirebridgeError {
   }
 }
 
+/** 404: the user has no Google refresh token in the vault (GET /v1/google/access-token). */
+export class NotLinkedError extends FirebridgeError {
+  readonly code = 'ERR_NOT_LINKED';
+  override readonly status = 404;
+  override readonly oauthError = 'not_linked';
+}
+
+/** 403: the user's Google grant does not include the scope asked for. */
+export class InsufficientScopeError extends FirebridgeError {
+  readonly code = 'ERR_INSUFFICIENT_SCOPE';
+  override readonly status = 403;
+  override readonly oauthError = 'insufficient_scope';
+}
+
+/** 409: Google refused the stored refresh token (revoked, expired); the link was deleted, the user must sign in with a code again. */
+export class ReauthRequiredError extends FirebridgeError {
+  readonly code = 'ERR_REAUTH_REQUIRED';
+  override readonly status = 409;
+  override readonly oauthError = 'reauth_required';
+}
+
+/** 500: a vault row did not decrypt (tampered, or moved onto another uid); it is never served. */
+export class VaultIntegrityError extends FirebridgeError {
+  readonly code = 'ERR_VAULT_INTEGRITY';
+  override readonly oauthError = 'vault_integrity';
+}
+
 // ---- Internal: start-up, admin commands, outbound calls ----
 
 /**
@@ -324,4 +358,14 @@ export class GoogleApiError extends FirebridgeError {
 /** Application Default Credentials (or another Google credential) are missing or unusable. */
 export class GoogleCredentialsError extends FirebridgeError {
   readonly code = 'ERR_GOOGLE_CREDENTIALS';
+}
+
+/** Google's token endpoint answered `invalid_grant`: the code or refresh token is spent, revoked or expired. */
+export class GoogleGrantError extends FirebridgeError {
+  readonly code = 'ERR_GOOGLE_GRANT';
+}
+
+/** The vault's data keys (VAULT_KEYS_FILE) are missing, unreadable, or do not match the database. Never key material. */
+export class VaultKeyError extends FirebridgeError {
+  readonly code = 'ERR_VAULT_KEY';
 }

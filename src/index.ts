@@ -13,4 +13,6 @@ export { VerifiedTokenCache } from './auth/verified-token-cache';
 export { HttpKeySetSource, StaticKeySetSource } from './jwt/key-set-source';
 export { firebaseVerifier } from './compose/verifiers';
 export { startServer } from './compose/server';
+export { createGoogleVault, type GoogleVaultOptions } from './compose/vault';
+export type { GoogleVault, GoogleAccessToken } from './vault/vault';
 export * from './errors';

@@ -10,7 +10,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['config', 'outbound', 'store'],
   ['jwt'],
   ['auth'],
-  ['google', 'keys'],
+  // vault: the refresh-token vault's rules and its SQLite/PostgreSQL storage (Google's OAuth calls come through auth/'s port).
+  ['google', 'keys', 'vault'],
   ['http'],
   // Local mode's emulated Google serves its own routes with http/'s routing helpers; http/ never imports it.
   ['local'],

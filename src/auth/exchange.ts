@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
+import { InvalidRequestError } from '../errors';
 import { googleDeveloperClaims } from './custom-token';
 import type { CustomTokenMinter } from './custom-token-generator';
+import type { AccountLinker, GoogleLinkOutcome } from './google-link';
 import type { GoogleIdTokenVerifier } from './google-id-token-verifier';
 import type { NonceService } from './nonces';
 import type { ReplayGuard } from './replay-guard';
@@ -12,6 +14,15 @@ export interface ExchangeResult {
   customToken: string;
   uid: string;
   expiresIn: number;
+  /** Present when the request carried a serverAuthCode. */
+  google?: GoogleLinkOutcome;
+}
+
+/** A server auth code sent with the ID token (account linking). */
+export interface ServerAuthCode {
+  code: string;
+  /** '' for Android and iOS, 'postmessage' for the web popup flow. */
+  redirectUri: string;
 }
 
 export interface ExchangeDeps {
@@ -24,6 +35,8 @@ export interface ExchangeDeps {
   nonces?: NonceService;
   /** Set when REPLAY_PROTECTION is on. */
   replay?: ReplayGuard;
+  /** Set when GOOGLE_OAUTH_CLIENT_ID is: links the Google account from a server auth code. */
+  linker?: AccountLinker;
 }
 
 /**
@@ -31,13 +44,17 @@ export interface ExchangeDeps {
  * sign-in policy, mark the token used (replay), consume the nonce, mint. Cheap refusals come
  * first; single-use state is spent only on tokens that would otherwise succeed, and is given back
  * when a later step fails: a refused nonce releases the replay mark, and a failed mint releases
- * the mark and restores the nonce, so the user can retry with the same token.
+ * the mark and restores the nonce, so the user can retry with the same token. A server auth code
+ * is exchanged last, once the custom token is minted: its outcome is in `google`, and never fails the sign-in.
  */
 export class TokenExchange {
   constructor(private readonly deps: ExchangeDeps) {}
 
-  async exchange(idToken: string): Promise<ExchangeResult> {
+  async exchange(idToken: string, serverAuthCode?: ServerAuthCode): Promise<ExchangeResult> {
     const { deps } = this;
+    if (serverAuthCode !== undefined && deps.linker === undefined) {
+      throw new InvalidRequestError('"serverAuthCode" was sent but account linking is not configured');
+    }
     const identity = await deps.googleVerifier.verify(idToken);
     deps.policy?.check(identity, Math.floor(deps.clock() / 1000));
     if (deps.replay) await deps.replay.claim(idToken, identity.exp, identity.iat);
@@ -60,6 +77,16 @@ export class TokenExchange {
       throw err;
     }
     deps.logger.info({ uid, kid: minted.kid }, 'custom token issued');
-    return { customToken: minted.customToken, uid, expiresIn: minted.expiresIn };
+    const result: ExchangeResult = { customToken: minted.customToken, uid, expiresIn: minted.expiresIn };
+    if (serverAuthCode !== undefined && deps.linker !== undefined) {
+      // After the sign-in succeeded, and it never fails for the link: the outcome goes into the reply.
+      result.google = await deps.linker
+        .link(uid, identity.sub, serverAuthCode.code, serverAuthCode.redirectUri)
+        .catch((err: unknown): GoogleLinkOutcome => {
+          deps.logger.error({ uid, err: (err as Error).message }, 'account linking failed');
+          return { linked: false, reason: 'unavailable' };
+        });
+    }
+    return result;
   }
 }

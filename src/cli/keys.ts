@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Clock } from '../clock';
 import { type KeysAdminConfig, loadKeysAdminConfig } from '../config';
 import type { Env } from '../config/parse';
-import { FirebridgeError, UsageError } from '../errors';
+import { FirebridgeError, KeyAdminError, UsageError } from '../errors';
 import { GoogleApiClient } from '../google/client';
 import { ApplicationDefaultCredentials } from '../google/credentials';
 import { IamClient } from '../google/iam';
@@ -17,7 +18,10 @@ import {
   rotateCreate,
   rotateFromFile,
 } from '../keys/admin-commands';
+import { writeFileAtomic } from '../keys/atomic-write';
 import { appendAuditEntry, describeOperator } from '../keys/audit-log';
+import { openVaultRepository } from '../compose/vault';
+import { type VaultKeyAdminDeps, createDataKeyFile, rotateDataKeys } from '../vault/rotation';
 
 export const KEYS_USAGE = [
   'usage: npm run keys -- <command>',
@@ -26,6 +30,8 @@ export const KEYS_USAGE = [
   '  rotate --create               create a key in IAM (your ADC) and make it the signing key',
   '  retire <kid> [--delete-remote] remove a key that no longer signs (and delete it in IAM)',
   '  activate <kid>                make an installed key the signing key (roll back)',
+  '  vault-key create              create the vault\'s data key file (VAULT_KEYS_FILE, default KEYS_DIR/vault-keys.json)',
+  '  vault-key rotate              new active data key, re-encrypt every vault row, retire the old key (resumable)',
 ].join('\n');
 
 export interface KeysCliIo {
@@ -42,7 +48,8 @@ type Parsed =
   | { command: 'rotate --from'; file: string }
   | { command: 'rotate --create' }
   | { command: 'retire' | 'retire --delete-remote'; kid: string }
-  | { command: 'activate'; kid: string };
+  | { command: 'activate'; kid: string }
+  | { command: 'vault-key create' | 'vault-key rotate' };
 
 export function parseKeysArgs(argv: readonly string[]): Parsed {
   const [command, ...rest] = argv;
@@ -73,6 +80,12 @@ export function parseKeysArgs(argv: readonly string[]): Parsed {
       only([]);
       if (positional.length !== 1) throw new UsageError('activate needs exactly one kid');
       return { command: 'activate', kid: positional[0] as string };
+    case 'vault-key': {
+      only([]);
+      const [action, ...extra] = positional;
+      if (extra.length > 0 || (action !== 'create' && action !== 'rotate')) throw new UsageError('vault-key needs create or rotate');
+      return { command: `vault-key ${action}` };
+    }
     default:
       throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
   }
@@ -137,6 +150,10 @@ export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promis
       case 'activate':
         result = activateKey(deps, parsed.kid);
         break;
+      case 'vault-key create':
+      case 'vault-key rotate':
+        result = await vaultKeyCommand(parsed.command, io, config, deps.operator);
+        break;
     }
   } catch (err) {
     const reason = reasonOf(err);
@@ -168,5 +185,35 @@ function audit(
   } catch (err) {
     io.stderr(`keys: cannot append to the audit log ${config.auditLog} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     return false;
+  }
+}
+
+/** `vault-key create | rotate`: the vault's data keys, written 0600 and atomically; rotate audits each step. */
+async function vaultKeyCommand(
+  command: 'vault-key create' | 'vault-key rotate',
+  io: KeysCliIo,
+  config: KeysAdminConfig,
+  who: string,
+): Promise<CommandResult> {
+  const base: VaultKeyAdminDeps = {
+    keysFile: config.vaultKeysFile,
+    clock: io.clock,
+    write: (file, text) => {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, text);
+    },
+    exists: (file) => existsSync(file),
+    audit: (step) => {
+      if (!audit(io, config, { ...step, who, outcome: 'ok' })) throw new KeyAdminError('the audit log cannot be written; stopped');
+      io.stdout(step.detail);
+    },
+  };
+  if (command === 'vault-key create') return createDataKeyFile(base);
+  const repository = openVaultRepository(config);
+  try {
+    await repository.migrate();
+    return await rotateDataKeys({ ...base, repository });
+  } finally {
+    await repository.close();
   }
 }

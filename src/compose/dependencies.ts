@@ -17,7 +17,9 @@ import { KeyFileSigner } from '../keys/key-file-signer';
 import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
+import type { GoogleVault } from '../vault/vault';
 import { createStore } from './store';
+import { buildGoogleVault } from './vault';
 import type { SharedStore } from '../store/store';
 import { bridgeGoogleClient, fcmClient, identityToolkit } from './google';
 import { type Signing, createSigning } from './signing';
@@ -40,6 +42,8 @@ export interface Dependencies extends AppDeps {
   revocation?: RevocationChecker;
   /** Configured mode with CHECK_REVOKED or ADMIN_API_TOKEN: the client of the bridge's own Google calls. */
   google?: GoogleApiClient;
+  /** GOOGLE_OAUTH_CLIENT_ID set: the refresh-token vault (the server runs its start() before listening). */
+  googleVault?: GoogleVault;
 }
 
 /**
@@ -103,6 +107,8 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
 
   // Device sign-in (DEVICE_SIGN_IN): pushed through the FCM client, or local mode's recording fake.
   const deviceCodes = config.device.enabled ? new DeviceCodes({ store, push, minter, clock, settings: config.device }) : undefined;
+  // Off (and no database touched) until GOOGLE_OAUTH_CLIENT_ID is set.
+  const googleVault = config.mode === 'configured' && config.vault ? buildGoogleVault(config, config.vault, runtime) : undefined;
 
   const exchange = new TokenExchange({
     googleVerifier: googleIdVerifier,
@@ -112,6 +118,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     policy: new SignInPolicy(hardening.signInPolicy, config.clockSkewSeconds),
     nonces: hardening.requireNonce ? nonces : undefined,
     replay: hardening.replayProtection ? new ReplayGuard(store, clock, config.clockSkewSeconds) : undefined,
+    linker: googleVault,
   });
 
   return {
@@ -131,6 +138,8 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     admin,
     revocation,
     google: googleClient,
+    googleVault,
+    vault: googleVault,
     googleVerifier: googleIdVerifier,
     firebaseVerifier,
     extraRoutes: local ? localRoutes(local, logger, localFcm) : undefined,

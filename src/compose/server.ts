@@ -9,6 +9,7 @@ import { warnIfLocalModeIsReachable } from '../local/local-exposure';
 import { LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from '../local/local-routes';
 import type { FetchFn } from '../outbound/fetch';
 import { type Dependencies, createDependencies } from './dependencies';
+import { startGoogleVault } from './vault';
 
 export interface RunningServer {
   server: Server;
@@ -46,6 +47,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   await Promise.all([deps.googleKeys.warm(), deps.firebaseKeys.warm()]).catch((err: unknown) => {
     logger.warn({ err: (err as Error).message }, 'key sets not fetched at start; will retry on demand');
   });
+  // The vault's migrations and data key checks: a wrong key file stops the start.
+  if (deps.googleVault && config.mode === 'configured' && config.vault) await startGoogleVault(deps.googleVault, config.vault);
   // Keyring hot reload (or keyless signing's first access token); stopped on shutdown.
   await deps.signing?.start();
 
@@ -56,6 +59,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     server.once('error', reject);
   }).catch((err: unknown) => {
     deps.signing?.stop();
+    void deps.googleVault?.close();
     throw err;
   });
   const address = server.address() as AddressInfo;
@@ -81,7 +85,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         clearTimeout(timer);
         clearInterval(sweep);
         // Shared state last: in-flight requests may still have needed it.
-        deps.store.close().then(resolve, resolve);
+        Promise.all([deps.store.close(), deps.googleVault?.close()]).then(() => resolve(), () => resolve());
       });
       server.closeIdleConnections();
     });

@@ -10,6 +10,7 @@ import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
 import { ConfigProblems } from './problems';
 import { type FcmSettings, type PushSettings, fcmSettings, pushSettings } from './push';
+import { type VaultSettings, vaultSettings } from './vault';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
 export { ConfigError };
@@ -76,6 +77,8 @@ export interface ConfiguredConfig extends BaseConfig, KeyringSettings {
   googleApis: GoogleApiConfig;
   /** FCM HTTP v1 and the push relay (src/config/push.ts). */
   push: PushSettings;
+  /** Google account linking and the refresh-token vault; undefined (off) without GOOGLE_OAUTH_CLIENT_ID. */
+  vault?: VaultSettings;
 }
 
 /** Local mode: an emulated Google, throwaway keys in localStateDir, a demo- project. */
@@ -221,6 +224,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const keyring = read(() => keyringSettings(env, projectId), keyringSettings({}, undefined));
   const googleApis = read(() => googleApiSettings(env, cwd), googleApiSettings({}, cwd));
   const push = read(() => pushSettings(env), pushSettings({}));
+  const keysDir = path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys');
+  const vault = read(() => vaultSettings(env, cwd, keysDir), undefined);
   problems.throwIfAny();
   return {
     ...shared,
@@ -229,14 +234,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     host: str(env, 'HOST') ?? '0.0.0.0',
     projectId: projectId as string,
     googleClientIds: clientIds as string[],
-    keysDir: path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys'),
+    keysDir,
     ...keyring,
     googleApis,
     push,
+    ...(vault !== undefined ? { vault } : {}),
   };
 }
 
-export type { DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings };
+export type { DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
+export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */
 export interface PushCliConfig {

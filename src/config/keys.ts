@@ -11,9 +11,21 @@ import { ConfigProblems } from './problems';
 /** The keyring manifest's file name inside KEYS_DIR (src/keys/manifest.ts reads and writes it). */
 export const MANIFEST_FILE = 'keyring.json';
 
-/** Key files are KEYS_DIR's visible *.json files, except the manifest: what the keyring loads and local mode refuses to start beside. */
+/** The vault's data keys (src/config/vault.ts): in KEYS_DIR by default, never a service-account key. */
+export const VAULT_KEYS_FILE = 'vault-keys.json';
+
+/** VAULT_KEYS_FILE, else KEYS_DIR/vault-keys.json. */
+export function vaultKeysFileOf(env: Env, cwd: string, keysDir: string): string {
+  const file = str(env, 'VAULT_KEYS_FILE');
+  return file === undefined ? path.join(keysDir, VAULT_KEYS_FILE) : path.resolve(cwd, file);
+}
+
+/**
+ * Key files are KEYS_DIR's visible *.json files, except the manifest and the vault's data keys: what
+ * the keyring loads and local mode refuses to start beside.
+ */
 export function isKeyFileName(name: string): boolean {
-  return name.endsWith('.json') && !name.startsWith('.') && name !== MANIFEST_FILE;
+  return name.endsWith('.json') && !name.startsWith('.') && name !== MANIFEST_FILE && name !== VAULT_KEYS_FILE;
 }
 
 export const DEFAULT_GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -123,6 +135,12 @@ export interface KeysAdminConfig extends GoogleApiConfig {
   auditLog: string;
   /** SERVICE_ACCOUNT_EMAIL when set: the account `rotate --create` creates a key for. */
   serviceAccountEmail?: string;
+  /** VAULT_KEYS_FILE (default KEYS_DIR/vault-keys.json): `vault-key create | rotate`. */
+  vaultKeysFile: string;
+  /** DATA_DIR (default ./data): the SQLite vault `vault-key rotate` re-encrypts. */
+  dataDir: string;
+  /** DATABASE_URL: the PostgreSQL vault instead, when set. */
+  databaseUrl?: string;
 }
 
 export function keysAdminSettings(env: Env, cwd: string): KeysAdminConfig {
@@ -139,5 +157,8 @@ export function keysAdminSettings(env: Env, cwd: string): KeysAdminConfig {
     projectId,
     auditLog: audit === undefined ? path.join(keysDir, 'audit.log') : path.resolve(cwd, audit),
     serviceAccountEmail: email,
+    vaultKeysFile: vaultKeysFileOf(env, cwd, keysDir),
+    dataDir: path.resolve(cwd, str(env, 'DATA_DIR') ?? 'data'),
+    ...(str(env, 'DATABASE_URL') !== undefined ? { databaseUrl: str(env, 'DATABASE_URL') } : {}),
   };
 }

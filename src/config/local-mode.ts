@@ -51,6 +51,13 @@ export const DEPLOYMENT_ONLY_SETTINGS = [
   'GOOGLE_AZP_ALLOWLIST',
   // Identity Platform: a tenant belongs to a real project
   'FIREBASE_TENANT_ID',
+  // Google account linking and the refresh-token vault
+  'GOOGLE_OAUTH_CLIENT_ID',
+  'GOOGLE_OAUTH_CLIENT_SECRET',
+  'GOOGLE_REVOKE_URL',
+  'VAULT_KEYS_FILE',
+  'DATABASE_URL',
+  'DATA_DIR',
 ] as const;
 
 /** NODE_ENV values of a developer's machine; any other (staging, prd, ...) names a deployment. */

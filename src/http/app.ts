@@ -14,6 +14,7 @@ import { requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { deviceRoutes } from './routes/device';
+import { type GoogleRouteDeps, googleRoutes } from './routes/google';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
@@ -41,6 +42,8 @@ export interface AppDeps {
   deviceCodes?: Pick<DeviceCodes, 'challenge' | 'verify'>;
   /** Present when PUSH_API_TOKEN is set: mounts POST /v1/push/send. */
   pushRelay?: Omit<PushRelayDeps, 'logger' | 'store'>;
+  /** Present when GOOGLE_OAUTH_CLIENT_ID is set: mounts /v1/google/access-token and /v1/google/link. */
+  vault?: GoogleRouteDeps['vault'];
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
@@ -83,6 +86,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
       }),
     );
   }
+  if (deps.vault) app.use(googleRoutes({ vault: deps.vault, requireAuth }));
   if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
   if (deps.pushRelay) app.use(pushRoutes({ ...deps.pushRelay, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);

@@ -23,7 +23,8 @@ interface HttpParserError {
 export function toErrorReply(err: unknown): ErrorReply {
   if (err instanceof FirebridgeError) {
     // Internal errors (a setting, a Google call) keep status 500: a generic answer, as for any other failure.
-    if (err.status === 500) return { status: 500, error: 'server_error', description: 'internal error' };
+    // A few name their 500 (vault_integrity); the rest answer server_error.
+    if (err.status === 500) return { status: 500, error: err.oauthError, description: 'internal error' };
     if (err.status >= 500) {
       return { status: err.status, error: err.oauthError, description: 'the service is temporarily unavailable; retry later' };
     }

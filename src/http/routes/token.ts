@@ -1,5 +1,5 @@
 import type { RequestHandler, Router } from 'express';
-import type { TokenExchange } from '../../auth/exchange';
+import type { ServerAuthCode, TokenExchange } from '../../auth/exchange';
 import { InvalidRequestError } from '../../errors';
 import { methodNotAllowed, strictRouter } from '../routing';
 
@@ -22,11 +22,31 @@ export function readIdToken(body: unknown): string {
   return idToken;
 }
 
-/** POST /v1/token/google: a Google ID token in, a Firebase custom token out. */
+const MAX_CODE_LENGTH = 2048;
+
+/** The optional `serverAuthCode` (and `redirectUri`, default '') of the body readIdToken accepted. */
+export function readServerAuthCode(body: Record<string, unknown>): ServerAuthCode | undefined {
+  const { serverAuthCode: code, redirectUri } = body;
+  if (code === undefined) {
+    if (redirectUri !== undefined) throw new InvalidRequestError('"redirectUri" is only taken with "serverAuthCode"');
+    return undefined;
+  }
+  if (typeof code !== 'string' || code === '' || code.length > MAX_CODE_LENGTH) {
+    throw new InvalidRequestError(`"serverAuthCode" must be a non-empty string of at most ${MAX_CODE_LENGTH} characters`);
+  }
+  if (redirectUri !== undefined && (typeof redirectUri !== 'string' || redirectUri.length > MAX_CODE_LENGTH)) {
+    throw new InvalidRequestError('"redirectUri" must be a string ("" for Android and iOS, "postmessage" for the web popup flow)');
+  }
+  return { code, redirectUri: redirectUri ?? '' };
+}
+
+/** POST /v1/token/google: a Google ID token (and optionally a server auth code) in, a Firebase custom token out. */
 export function tokenRoutes(deps: TokenRouteDeps): Router {
   const router = strictRouter();
   router.post('/v1/token/google', deps.limit, async (req, res) => {
-    res.json(await deps.exchange.exchange(readIdToken(req.body)));
+    const idToken = readIdToken(req.body);
+    const code = readServerAuthCode(req.body as Record<string, unknown>);
+    res.json(code === undefined ? await deps.exchange.exchange(idToken) : await deps.exchange.exchange(idToken, code));
   });
   router.all('/v1/token/google', methodNotAllowed('POST'));
   return router;
