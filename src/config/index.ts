@@ -4,6 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { ConfigError } from '../errors';
 import { isProductionNodeEnv } from './node-env';
 import { type HardeningSettings, bool, hardeningSettings } from './hardening';
+import { type AuthzSettings, authzSettings } from './authz';
 import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
@@ -56,6 +57,8 @@ export interface BaseConfig {
   verifiedTokenCacheMaxEntries: number;
   /** Timeouts and connection cap of the HTTP server (src/config/http.ts). */
   http: HttpServerSettings;
+  /** Forward-auth (/v1/authz): the cookie and the rules every request must meet (src/config/authz.ts). */
+  authz: AuthzSettings;
   /**
    * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
    * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
@@ -163,6 +166,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     hardening: read(() => hardeningSettings(env), hardeningSettings({})),
     verifiedTokenCacheMaxEntries: bounded(read, env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', VERIFIER_BOUNDS.verifiedTokenCacheMaxEntries),
     http: read(() => httpServerSettings(env), httpServerSettings({})),
+    authz: read(() => authzSettings(env), authzSettings({})),
   };
 
   if (local) {
@@ -227,7 +231,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   };
 }
 
-export type { GoogleApiConfig, HttpServerSettings, KeysAdminConfig };
+export type { AuthzSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig };
 
 /** Settings of the `keys` admin script (KEYS_DIR, KEYS_AUDIT_LOG, IAM_API_URL, ADC...). */
 export function loadKeysAdminConfig(env: Env, cwd = process.cwd()): KeysAdminConfig {
