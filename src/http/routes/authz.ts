@@ -144,6 +144,6 @@ export function authzRoutes(deps: AuthzDeps): Router {
     );
   };
   const router = strictRouter();
-  router.all([AUTHZ_PATH, `${AUTHZ_PATH}/*rest`], handler);
+  router.all([AUTHZ_PATH, `${AUTHZ_PATH}/{*rest}`], handler);
   return router;
 }
