@@ -182,10 +182,10 @@ describe('forward-auth: /v1/authz', () => {
       .expect(401);
     await request(logged.app).put(`/v1/authz/envoy/path?t=${token}`).set('Authorization', `Bearer ${token}`).expect(200);
     const lines = logged.logs.entries().filter((entry) => entry.msg === 'request');
-    expect(lines.map((line) => [line.method, line.originalMethod, line.originalPath, line.status])).toEqual([
-      ['GET', 'DELETE', '/api/items/4', 200],
-      ['GET', 'PATCH', '/traefik/path', 401],
-      ['PUT', 'PUT', '/envoy/path', 200],
+    expect(lines.map((line) => [line.method, line.path, line.originalMethod, line.originalPath, line.status])).toEqual([
+      ['GET', '/v1/authz', 'DELETE', '/api/items/4', 200],
+      ['GET', '/v1/authz', 'PATCH', '/traefik/path', 401],
+      ['PUT', '/v1/authz/{*rest}', 'PUT', '/envoy/path', 200],
     ]);
     expect(logged.logs.text).not.toContain(token);
     expect(logged.logs.text).not.toContain(token.split('.')[2]);

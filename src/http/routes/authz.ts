@@ -144,6 +144,8 @@ export function authzRoutes(deps: AuthzDeps): Router {
     );
   };
   const router = strictRouter();
-  router.all([AUTHZ_PATH, `${AUTHZ_PATH}/{*rest}`], handler);
+  // Two routes, not one with an array of paths: the request log names the matched pattern (a string).
+  router.all(AUTHZ_PATH, handler);
+  router.all(`${AUTHZ_PATH}/{*rest}`, handler);
   return router;
 }
