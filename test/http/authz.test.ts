@@ -106,8 +106,9 @@ describe('forward-auth: /v1/authz', () => {
     expect(staff.headers['x-auth-uid']).toBeUndefined();
     await get('?email_domain=sub.example.com').expect(403);
     await get('?email_domain=other.example,example.com').expect(200);
-    // Rules hold under /v1/authz/ too (Envoy forwards the original path there; the query is the proxy's).
-    await request(bridge.app).get('/v1/authz/admin?claim=staff').set('Authorization', `Bearer ${token}`).expect(403);
+    // Under /v1/authz/ (Envoy forwards the original path and query there) the query is the client's: never rules.
+    await request(bridge.app).get('/v1/authz/search?claim=staff&email_domain=x.example').set('Authorization', `Bearer ${token}`).expect(200);
+    await request(bridge.app).get('/v1/authz/search?claim=').set('Authorization', `Bearer ${token}`).expect(200);
   });
 
   it('a bad rule in the query is 400, never a pass', async () => {
@@ -125,6 +126,9 @@ describe('forward-auth: /v1/authz', () => {
     await request(strict.app).get('/v1/authz').set('Authorization', `Bearer ${oneClaim}`).expect(403);
     const res = await request(strict.app).get('/v1/authz').set('Authorization', `Bearer ${unverified}`).expect(403);
     expect(res.body.error_description).toBe('the account has no verified email');
+    // The settings hold under /v1/authz/ (Envoy) too.
+    await request(strict.app).get('/v1/authz/any/path').set('Authorization', `Bearer ${oneClaim}`).expect(403);
+    await request(strict.app).post('/v1/authz/any/path').set('Authorization', `Bearer ${both}`).expect(200);
   });
 
   it('AUTHZ_COOKIE_NAME: the token from the cookie when there is no Bearer header; the header wins', async () => {

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
-import { type AuthzRules, authzRules, checkAuthz } from '../../auth/authz-rules';
+import { type AuthzQuery, type AuthzRules, authzRules, checkAuthz } from '../../auth/authz-rules';
 import type { FirebaseTokenVerifier, FirebaseUser } from '../../auth/firebase-token-verifier';
 import type { AuthzSettings } from '../../config/authz';
 import { AccessDeniedError, InvalidRequestError, InvalidTokenError, MissingCredentialsError } from '../../errors';
@@ -64,6 +64,12 @@ function strings(value: unknown): string[] {
   return [];
 }
 
+function queryRules(req: Request): AuthzQuery {
+  // req.query parses the query string on each read; an empty one (the common case) is not parsed at all.
+  if (!req.originalUrl.includes('?')) return { claim: [], emailDomain: [] };
+  return { claim: strings(req.query.claim), emailDomain: strings(req.query.email_domain) };
+}
+
 /**
  * The original request, for the log line: nginx sends X-Original-Method / X-Original-URI (as the example
  * config sets them), Traefik and Caddy X-Forwarded-Method / X-Forwarded-Uri, Envoy the request itself
@@ -109,6 +115,7 @@ export function authzRoutes(deps: AuthzDeps): Router {
   const { verifier, settings, logger } = deps;
   const realm = DEFAULT_REALM;
   const fail = (res: Response, err: unknown): void => sendError(res, err, { logger, realm });
+  const settingsRules = authzRules(settings, { claim: [], emailDomain: [] });
   const allow = (res: Response, user: FirebaseUser, rules: AuthzRules): void => {
     let headers: Record<string, string>;
     try {
@@ -126,7 +133,9 @@ export function authzRoutes(deps: AuthzDeps): Router {
     let token: string;
     let rules: AuthzRules;
     try {
-      rules = authzRules(settings, { claim: strings(req.query.claim), emailDomain: strings(req.query.email_domain) });
+      // Under /v1/authz/ (Envoy's path_prefix) the query is the original request's, the client's: it never
+      // names rules there. Only the exact /v1/authz takes rules from its query (the proxy's subrequest URI).
+      rules = req.path === AUTHZ_PATH ? authzRules(settings, queryRules(req)) : settingsRules;
       token = tokenOf(req, settings.cookieName);
     } catch (err) {
       fail(res, err);
