@@ -18,6 +18,9 @@ export interface AuthzDeps {
 /** The path, and the prefix under which Envoy's ext_authz forwards the original path. */
 export const AUTHZ_PATH = '/v1/authz';
 
+/** The headers a 200 carries, which the proxy copies to the upstream (and must strip from every client request). */
+export const AUTHZ_RESPONSE_HEADERS = ['X-Auth-Uid', 'X-Auth-Email', 'X-Auth-Email-Verified', 'X-Auth-Claims', 'X-Auth-Provider'] as const;
+
 /** A header value a proxy passes on intact: visible ASCII, inner spaces allowed, none at either end. */
 const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 const METHOD = /^[A-Za-z-]{1,20}$/;
