@@ -195,23 +195,28 @@ async function main(): Promise<void> {
     await load({ url: `${server.url}/v1/me`, headers: auth, duration: 1 });
     await load({ url: `${server.url}/bench/unguarded`, duration: 1 });
     await load({ url: `${server.url}/bench/admin`, headers: auth, duration: 1 });
-    const rounds: Record<'bare' | 'me' | 'bareHdr' | 'admin', Load[]> = { bare: [], me: [], bareHdr: [], admin: [] };
+    await load({ url: `${server.url}/v1/authz`, headers: auth, duration: 1 });
+    const rounds: Record<'bare' | 'me' | 'bareHdr' | 'admin' | 'authz', Load[]> = { bare: [], me: [], bareHdr: [], admin: [], authz: [] };
     for (let r = 0; r < ROUNDS; r += 1) {
       rounds.bare.push(await load({ url: `${server.url}/bench/unguarded` }));
       rounds.me.push(await load({ url: `${server.url}/v1/me`, headers: auth }));
       rounds.bareHdr.push(await load({ url: `${server.url}/bench/unguarded`, headers: auth }));
+      rounds.authz.push(await load({ url: `${server.url}/v1/authz`, headers: auth }));
     }
     rounds.admin.push(await load({ url: `${server.url}/bench/admin`, headers: auth }));
     const bare = combine(rounds.bare);
     const me = combine(rounds.me);
     const bareHdr = combine(rounds.bareHdr);
     const admin = combine(rounds.admin);
-    process.stdout.write(`rounds (req/s) unguarded: ${rounds.bare.map((l) => fmt(l.rps)).join(', ')}; /v1/me: ${rounds.me.map((l) => fmt(l.rps)).join(', ')}; unguarded+header: ${rounds.bareHdr.map((l) => fmt(l.rps)).join(', ')}\n`);
+    const authz = combine(rounds.authz);
+    process.stdout.write(`rounds (req/s) unguarded: ${rounds.bare.map((l) => fmt(l.rps)).join(', ')}; /v1/me: ${rounds.me.map((l) => fmt(l.rps)).join(', ')}; unguarded+header: ${rounds.bareHdr.map((l) => fmt(l.rps)).join(', ')}; /v1/authz: ${rounds.authz.map((l) => fmt(l.rps)).join(', ')}\n`);
     rows.push(
       { case: `GET /v1/me, one token repeated (cache on) vs unguarded route, same body, same server (${ROUNDS} interleaved rounds): req/s`, figure: describe(me), peer: describe(bare), ratio: me.rps / bare.rps, target: '≥0.9×', pass: me.rps / bare.rps >= 0.9 && me.non2xx === 0 },
       { case: 'same, p99 latency (median of rounds)', figure: `${me.p99} ms`, peer: `${bare.p99} ms`, ratio: me.p99 / Math.max(1, bare.p99), target: '≤1.2×', pass: me.p99 <= 1.2 * Math.max(1, bare.p99) },
       { case: 'same GET /v1/me vs the unguarded route sent the same 1 KB Authorization header (ignored)', figure: describe(me), peer: describe(bareHdr), ratio: me.rps / bareHdr.rps },
       { case: 'route guarded by firebase-admin verifyIdToken vs unguarded', figure: describe(admin), peer: describe(bare), ratio: admin.rps / bare.rps },
+      // Forward-auth's hot path (the issue: it costs no more than /v1/me): the same token, the X-Auth-* headers, no body.
+      { case: 'GET /v1/authz (forward-auth, one token repeated) vs GET /v1/me, same rounds: req/s', figure: describe(authz), peer: describe(me), ratio: authz.rps / me.rps, target: '≥0.95×', pass: authz.rps / me.rps >= 0.95 && authz.non2xx === 0 },
     );
   }
 

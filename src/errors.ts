@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'ERR_POLICY_HD',
   'ERR_POLICY_EMAIL',
   'ERR_POLICY_EMAIL_UNVERIFIED',
+  'ERR_POLICY_CLAIM',
+  'ERR_POLICY_EMAIL_DOMAIN',
   // Throttling (429)
   'ERR_RATE_LIMITED',
   // Unavailable (503)

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors';
 import { isProductionNodeEnv } from './node-env';
 import { type HardeningSettings, bool, hardeningSettings } from './hardening';
 import { type DeviceCodeSettings, deviceCodeSettings } from './device';
+import { type AuthzSettings, authzSettings } from './authz';
 import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
@@ -61,6 +62,8 @@ export interface BaseConfig {
   http: HttpServerSettings;
   /** Device sign-in with a pushed one-time code (src/config/device.ts). */
   device: DeviceCodeSettings;
+  /** Forward-auth (/v1/authz): the cookie and the rules every request must meet (src/config/authz.ts). */
+  authz: AuthzSettings;
   /**
    * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
    * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
@@ -173,6 +176,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     verifiedTokenCacheMaxEntries: bounded(read, env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', VERIFIER_BOUNDS.verifiedTokenCacheMaxEntries),
     http: read(() => httpServerSettings(env), httpServerSettings({})),
     device: read(() => deviceCodeSettings(env, local), deviceCodeSettings({}, local)),
+    authz: read(() => authzSettings(env), authzSettings({})),
   };
 
   if (local) {
@@ -242,7 +246,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   };
 }
 
-export type { DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
+export type { AuthzSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
 export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */

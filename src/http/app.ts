@@ -15,6 +15,7 @@ import { requestLogger } from './request-logger';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { deviceRoutes } from './routes/device';
 import { type GoogleRouteDeps, googleRoutes } from './routes/google';
+import { authzRoutes } from './routes/authz';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { nonceRoutes } from './routes/nonce';
@@ -48,7 +49,7 @@ export interface AppDeps {
   extraRoutes?: Router;
 }
 
-export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening' | 'device'>;
+export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening' | 'device' | 'authz'>;
 
 /** A fresh express app: no module-level state, everything comes from config and deps. */
 export function createApp(config: AppConfig, deps: AppDeps): Express {
@@ -68,6 +69,9 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // Forward-auth reads no body (Envoy may forward the original request's): before the body parser, so a body
+  // never turns its answer into a 400 or 413, which a proxy would not relay as a refusal of the token.
+  app.use(authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }));
   app.use(express.json({ limit: config.maxBodyBytes, strict: true }));
 
   const limit = (name: string, perMinute: number) => rateLimit({ store: deps.store, name, perMinute, logger: deps.logger });

@@ -10,6 +10,29 @@ export const UNMATCHED_ROUTE = '(unmatched)';
 /** Each request's logger (a child carrying its reqId), for the lines logged while it is handled. */
 const requestLoggers = new WeakMap<Response, Logger>();
 
+/** Fields a route adds to its request's log line (forward-auth's original method and path). */
+const extraFields = new WeakMap<Response, Record<string, string>>();
+
+/**
+ * Adds fields to this request's one log line. The caller vouches for them: never a token, a query string or a
+ * header's raw value (see `loggablePath`).
+ */
+export function annotateRequestLog(res: Response, fields: Record<string, string>): void {
+  extraFields.set(res, { ...extraFields.get(res), ...fields });
+}
+
+const MAX_LOGGED_PATH = 256;
+
+/**
+ * A request target as a log may hold it: the path only (the query string and fragment, where a token could
+ * travel, are dropped), characters outside visible ASCII as `?`, at most 256 characters.
+ */
+export function loggablePath(target: string): string {
+  const end = target.search(/[?#]/);
+  const path = (end < 0 ? target : target.slice(0, end)).replace(/[^\x21-\x7e]/gu, '?');
+  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path;
+}
+
 /**
  * The logger for lines about this request: the request logger's child with the request's `reqId`,
  * or `fallback` where no request logger runs (the middleware inside someone else's app).
@@ -42,7 +65,11 @@ export function requestLogger(logger: Logger): RequestHandler {
     requestLoggers.set(res, log);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, path: routeOf(req), status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      const extra = extraFields.get(res);
+      log.info(
+        { method: req.method, path: routeOf(req), ...extra, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
     });
     next();
   };

@@ -41,9 +41,20 @@ function servedRoutes(app: Express): Map<string, Set<string>> {
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
+/** Routes that take every method by design (forward-auth: Traefik and Envoy send the original method), never 405. */
+const ANY_METHOD = new Set(['/v1/authz', '/v1/authz/{*rest}']);
+
 async function expectMethodNotAllowedEverywhere(app: Express, routes: Map<string, Set<string>>): Promise<number> {
   let checked = 0;
   for (const [pattern, methods] of routes) {
+    if (ANY_METHOD.has(pattern)) {
+      const url = pattern === '/v1/authz' ? pattern : '/v1/authz/some/path';
+      for (const method of METHODS) {
+        const res = await request(app)[method.toLowerCase() as 'get'](url);
+        expect({ url, method, status: res.status }).toEqual({ url, method, status: 401 });
+      }
+      continue;
+    }
     const url = pattern.replace(/\\:/g, ':');
     const allow = [...methods].join(', ');
     for (const method of METHODS.filter((m) => !methods.has(m))) {
@@ -117,6 +128,8 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
       '/v1/me': ['GET', 'HEAD'],
       '/v1/admin/revoke': ['POST'],
       '/v1/push/send': ['POST'],
+      '/v1/authz': [],
+      '/v1/authz/{*rest}': [],
     });
     for (const pathname of ['/v1/push/send/', '/V1/PUSH/SEND', '/v1/Push/send']) {
       await request(app).post(pathname).set('Authorization', 'Bearer push-secret-9876543210-zyxwvutsrqponmlk').send({}).expect(404);
