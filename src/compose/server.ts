@@ -81,7 +81,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         clearTimeout(timer);
         clearInterval(sweep);
         // Shared state last: in-flight requests may still have needed it.
-        deps.store.close().then(resolve, resolve);
+        Promise.all([deps.store.close(), deps.revocationBus?.close()]).then(() => resolve(), () => resolve());
       });
       server.closeIdleConnections();
     });

@@ -36,6 +36,10 @@ export const DEPLOYMENT_ONLY_SETTINGS = [
   'ADMIN_API_TOKEN',
   // infrastructure
   'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'RATE_LIMIT_ON_STORE_ERROR',
   'TRUST_PROXY',
   // the sign-in policy's lists
   'GOOGLE_HOSTED_DOMAINS',
