@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { type RedisTarget, connectRedis } from './redis-store';
+import { type RedisTarget, closeRedis, connectRedis } from './redis-store';
 
 /**
  * Revocations announced between the instances sharing one Redis, over pub/sub on `<prefix>revocations`.
@@ -58,10 +58,7 @@ export class RedisRevocationBus {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribed = false;
-    await Promise.all([
-      this.subscriber.quit().catch(() => this.subscriber.disconnect()),
-      this.publisher.quit().catch(() => this.publisher.disconnect()),
-    ]);
+    await Promise.all([closeRedis(this.subscriber), closeRedis(this.publisher)]);
   }
 
   private emit(uid: string | undefined): void {

@@ -85,6 +85,18 @@ export function connectRedis(target: RedisTarget | string, commandTimeoutMs?: nu
   return redis;
 }
 
+/** QUIT when connected (pending replies first), else drop the connection and stop reconnecting. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect(false);
+    return;
+  }
+  await redis.quit().then(
+    () => undefined,
+    () => redis.disconnect(false),
+  );
+}
+
 /**
  * Redis backend (REDIS_URL or REDIS_SENTINELS), so several bridge instances share replay marks, nonces and rate
  * limits. Every key starts with the prefix (REDIS_KEY_PREFIX); every command has a timeout, and a Redis outage
@@ -144,6 +156,6 @@ export class RedisStore implements SharedStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }
