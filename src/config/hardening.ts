@@ -124,9 +124,8 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'firebridge:';
 
 /** REDIS_KEY_PREFIX: printable ASCII without spaces (it is part of every key and of the pub/sub channel). */
 function redisKeyPrefix(env: Env): string {
-  const raw = env.REDIS_KEY_PREFIX;
+  const raw = str(env, 'REDIS_KEY_PREFIX');
   if (raw === undefined) return DEFAULT_REDIS_KEY_PREFIX;
-  if (raw.trim() === '') throw new ConfigError('REDIS_KEY_PREFIX', 'must not be empty (the default is firebridge:)');
   if (!/^[\x21-\x7e]{1,64}$/.test(raw)) {
     throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 printable ASCII characters without spaces');
   }

@@ -23,7 +23,7 @@ describe('several instances: Redis settings', () => {
     expect(hardening({}).redisKeyPrefix).toBe('firebridge:');
     expect(hardening({ REDIS_KEY_PREFIX: 'staging:bridge:' }).redisKeyPrefix).toBe('staging:bridge:');
     expect(errorOf({ ...base, REDIS_KEY_PREFIX: 'has space:' }).setting).toBe('REDIS_KEY_PREFIX');
-    expect(errorOf({ ...base, REDIS_KEY_PREFIX: '' }).setting).toBe('REDIS_KEY_PREFIX');
+    expect(hardening({ REDIS_KEY_PREFIX: '' }).redisKeyPrefix).toBe('firebridge:'); // empty is unset, as every setting
     expect(errorOf({ ...base, REDIS_KEY_PREFIX: 'p'.repeat(65) }).setting).toBe('REDIS_KEY_PREFIX');
   });
 
