@@ -31,8 +31,9 @@ function freePort(): Promise<number> {
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
-export async function startBridge(env: Record<string, string>, readyTimeoutMs = 20_000): Promise<BridgeProcess> {
-  const port = await freePort();
+/** `port`: a given one (the cluster test restarts an instance where the load balancer expects it); else a free one. */
+export async function startBridge(env: Record<string, string>, readyTimeoutMs = 20_000, port?: number): Promise<BridgeProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     // A clean environment: only what the load test sets (plus PATH), listening on loopback only.
