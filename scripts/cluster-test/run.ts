@@ -82,6 +82,8 @@ class Results {
   replayProbes = 0;
   rateLimit = { limit: 0, sent: 0, allowed: 0, limited: 0 };
   readonly kids = new Map<string, number>();
+  /** The first failures, with when (s into the run) and which instance answered, for diagnosis. */
+  readonly firstFailures: string[] = [];
 
   add(map: Map<string, number>, cause: string): void {
     map.set(cause, (map.get(cause) ?? 0) + 1);
@@ -187,6 +189,9 @@ async function main(): Promise<number> {
         }
       }
       results.add(results.failures, cause);
+      if (results.firstFailures.length < 10) {
+        results.firstFailures.push(`t=${((answer.at - runStarted) / 1000).toFixed(2)}s +${answer.ms}ms upstream=${answer.upstream || '-'} ${cause}`);
+      }
     };
 
     const exchangeOnce = async (ip: string): Promise<void> => {
@@ -305,7 +310,8 @@ async function main(): Promise<number> {
       log(`signing key rotated through KEYS_DIR: ${first.key.kid} -> ${next.key.kid}`);
 
       await waitUntil(at(0.7));
-      const redisWindow = { from: Date.now(), to: Infinity };
+      // From just before the stop: requests already under way meet the outage too (up to the command timeout).
+      const redisWindow = { from: Date.now() - 1500, to: Infinity };
       redisWindows.push(redisWindow);
       await redis!.restart(500);
       log('redis-server restarted (everything in it lost)');
@@ -314,7 +320,7 @@ async function main(): Promise<number> {
         while (!(await call(`http://127.0.0.1:${port}/readyz`, {})).status.toString().startsWith('2')) await sleep(50);
       }
       redisWindow.to = Date.now() + 1500;
-      log('every instance ready again');
+      log(`every instance ready again (expected refusals counted from ${((redisWindow.from - runStarted) / 1000).toFixed(1)}s to ${((redisWindow.to - runStarted) / 1000).toFixed(1)}s)`);
     };
 
     const probes = async (): Promise<void> => {
@@ -380,6 +386,7 @@ async function main(): Promise<number> {
   for (const [cause, n] of [...results.expected].sort((a, b) => b[1] - a[1])) out(`  ${n} x ${cause}`);
   out(`failures: ${failed}`);
   for (const [cause, n] of [...results.failures].sort((a, b) => b[1] - a[1]).slice(0, 30)) out(`  ${n} x ${cause}`);
+  for (const line of results.firstFailures) out(`  first failures: ${line}`);
   const rateLimitExceeded = results.rateLimit.allowed > results.rateLimit.limit || results.rateLimit.limited === 0;
   const pass = failed === 0 && results.doubleExchanges === 0 && !rateLimitExceeded && results.replayProbes > 0;
   out(
