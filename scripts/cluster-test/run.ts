@@ -26,6 +26,7 @@
  *
  *   npm run cluster-test -- [--duration SECONDS] [--clients N] [--short]
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,11 +132,27 @@ async function main(): Promise<number> {
   let redis: OwnRedis | undefined;
   let nginx: Nginx | undefined;
   const bridges: Array<BridgeProcess | undefined> = [];
+  /** Every bridge process started, ready or not (an interrupt stops them all). */
+  const spawned = new Set<ChildProcess>();
+  const track = (child: ChildProcess) => spawned.add(child);
   const log = (line: string) => process.stdout.write(`[${((Date.now() - runStarted) / 1000).toFixed(1)}s] ${line}\n`);
   // Windows of expected refusals: the killed instance (by its port), Redis down and just after.
   const killWindows: Array<Window & { upstream: string }> = [];
   const redisWindows: Window[] = [];
   const inWindow = (windows: Window[], at: number) => windows.some((w) => at >= w.from && at <= w.to);
+  // Ctrl-C (or the CI guard's SIGINT): stop everything this run started, then exit 130.
+  const onSignal = (): void => {
+    process.stdout.write('cluster-test: interrupted; stopping everything it started\n');
+    for (const child of spawned) if (child.exitCode === null) child.kill('SIGKILL');
+    Promise.all([nginx?.stop(), redis?.close(), fake?.close()])
+      .catch(() => undefined)
+      .finally(() => {
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(130);
+      });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     fake = await FakeGoogle.start();
@@ -155,7 +172,7 @@ async function main(): Promise<number> {
       RATE_LIMIT_EXCHANGE_PER_MINUTE: String(rateLimitPerMinute),
       KEYS_POLL_INTERVAL_MS: '300',
     });
-    for (const port of ports) bridges.push(await startBridge(env, 20_000, port));
+    for (const port of ports) bridges.push(await startBridge(env, 20_000, port, track));
     log(`bridges on ${ports.join(', ')}`);
     nginx = await startNginx(dir, await freePort(), ports);
     log(`nginx on ${nginx.url}`);
@@ -299,7 +316,7 @@ async function main(): Promise<number> {
       log(`instance ${victim} (port ${ports[victim]}) killed with SIGKILL`);
       await killed.stop();
       await sleep(1000);
-      bridges[victim] = await startBridge(env, 20_000, ports[victim]);
+      bridges[victim] = await startBridge(env, 20_000, ports[victim], track);
       log(`instance ${victim} restarted on port ${ports[victim]}`);
       window.to = Date.now() + 1000;
 
@@ -316,8 +333,12 @@ async function main(): Promise<number> {
       await redis!.restart(500);
       log('redis-server restarted (everything in it lost)');
       // Expected refusals until every instance is ready again, and a little after (requests in flight).
+      const readyBy = Date.now() + 20_000;
       for (const port of ports) {
-        while (!(await call(`http://127.0.0.1:${port}/readyz`, {})).status.toString().startsWith('2')) await sleep(50);
+        while ((await call(`http://127.0.0.1:${port}/readyz`, {})).status !== 200) {
+          if (Date.now() > readyBy) throw new Error(`instance on ${port} not ready 20 s after the Redis restart`);
+          await sleep(50);
+        }
       }
       redisWindow.to = Date.now() + 1500;
       log(`every instance ready again (expected refusals counted from ${((redisWindow.from - runStarted) / 1000).toFixed(1)}s to ${((redisWindow.to - runStarted) / 1000).toFixed(1)}s)`);
@@ -364,6 +385,8 @@ async function main(): Promise<number> {
       log('after the rotation every instance signs with the new key');
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await nginx?.stop().catch(() => undefined);
     await Promise.all(bridges.map((bridge) => bridge?.stop().catch(() => undefined)));
     await redis?.close().catch(() => undefined);

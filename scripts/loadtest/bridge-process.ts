@@ -32,7 +32,13 @@ function freePort(): Promise<number> {
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
 /** `port`: a given one (the cluster test restarts an instance where the load balancer expects it); else a free one. */
-export async function startBridge(env: Record<string, string>, readyTimeoutMs = 20_000, port?: number): Promise<BridgeProcess> {
+/** `onSpawn` sees the child at once, before it is ready (so a runner interrupted meanwhile can stop it). */
+export async function startBridge(
+  env: Record<string, string>,
+  readyTimeoutMs = 20_000,
+  port?: number,
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<BridgeProcess> {
   port ??= await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
@@ -40,6 +46,7 @@ export async function startBridge(env: Record<string, string>, readyTimeoutMs = 
     env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onSpawn?.(child);
   const url = `http://127.0.0.1:${port}`;
   const logCounts = new Map<string, number>();
   const lines: string[] = [];
