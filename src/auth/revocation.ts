@@ -16,6 +16,9 @@ export interface RevocationAnnouncements {
   listening(): boolean;
 }
 
+/** Lookups one check makes at most while invalidations keep detaching them. */
+export const MAX_LOOKUP_ATTEMPTS = 3;
+
 export interface RevocationCheckerOptions {
   client: Pick<AccountDirectory, 'lookup'>;
   clock: Clock;
@@ -81,7 +84,7 @@ export class RevocationChecker {
     this.allGeneration += 1;
   }
 
-  private async stateOf(uid: string): Promise<AccountState> {
+  private async stateOf(uid: string, attempt = 1): Promise<AccountState> {
     const now = this.options.clock();
     const cached = this.cache.get(uid);
     // Not hearing other instances' revocations: the cache could be stale, ask again.
@@ -104,8 +107,15 @@ export class RevocationChecker {
       this.options.logger.error({ uid, err: (err as Error).message }, 'revocation lookup failed');
       throw new DependencyUnavailableError('revocation check unavailable');
     }
-    // Invalidated while this lookup ran: its answer may predate the revocation. Ask again.
-    if ((this.generations.get(uid) ?? 0) !== generation || this.allGeneration !== allGeneration) return this.stateOf(uid);
+    // Invalidated while this lookup ran: its answer may predate the revocation. Ask again, a bounded number of
+    // times (announcements arriving without pause must not hold a request in a loop): then 503, never the old answer.
+    if ((this.generations.get(uid) ?? 0) !== generation || this.allGeneration !== allGeneration) {
+      if (attempt >= MAX_LOOKUP_ATTEMPTS) {
+        this.options.logger.warn({ uid, attempts: attempt }, 'revocation state changed during every lookup');
+        throw new DependencyUnavailableError('revocation check unavailable');
+      }
+      return this.stateOf(uid, attempt + 1);
+    }
     if (this.options.cacheSeconds > 0) {
       if (this.cache.size >= this.maxEntries) {
         const oldest = this.cache.keys().next();

@@ -114,3 +114,30 @@ describe('revocations announced by other instances (the RevocationAnnouncements 
     expect(revoked).toEqual(['u1', 'u2']);
   });
 });
+
+describe('announcements without pause', () => {
+  it('a check detached by every lookup asks MAX_LOOKUP_ATTEMPTS times, then 503: never a loop, never the old answer', async () => {
+    const { MAX_LOOKUP_ATTEMPTS } = await import('../../src/auth/revocation');
+    const bus = new Announcements();
+    let lookups = 0;
+    const clock = manualClock();
+    const check = new RevocationChecker({
+      client: {
+        lookup: async () => {
+          lookups += 1;
+          bus.emit('u'); // an announcement lands during every lookup
+          return { exists: true, disabled: false };
+        },
+      },
+      clock,
+      logger: pino({ level: 'silent' }),
+      cacheSeconds: 3600,
+      announcements: bus,
+    });
+    const authTime = Math.floor(clock() / 1000) - 10;
+    await expect(check.check({ uid: 'u', claims: { auth_time: authTime }, exp: authTime + 3600 })).rejects.toBeInstanceOf(
+      DependencyUnavailableError,
+    );
+    expect(lookups).toBe(MAX_LOOKUP_ATTEMPTS);
+  });
+});
