@@ -64,7 +64,9 @@ export function redisClientOptions(target: RedisTarget, commandTimeoutMs = 1000)
     if (parsed.password) fromUrl.password = decodeURIComponent(parsed.password);
     const db = parsed.pathname.replace(/^\//, '');
     if (/^\d+$/.test(db)) fromUrl.db = Number(db);
-    if (parsed.protocol === 'rediss:') fromUrl.tls = {};
+    // TLS to the master Sentinel names (ioredis needs enableTLSForSentinelMode for that); the sentinels
+    // themselves are spoken to in plain (ioredis' sentinelTLS is not configured).
+    if (parsed.protocol === 'rediss:') Object.assign(fromUrl, { tls: {}, enableTLSForSentinelMode: true });
   }
   return {
     ...base,

@@ -38,7 +38,10 @@ describe('RedisStore connections: options, key prefix, Sentinel, reconnection', 
       password: 's:cret',
       db: 4,
       tls: {},
+      enableTLSForSentinelMode: true,
     });
+    expect(sentinel.sentinelTLS).toBeUndefined();
+    expect(redisClientOptions({ url: 'redis://:pw@x/0', sentinels: [{ host: 's', port: 1 }], sentinelName: 'm' }).tls).toBeUndefined();
     expect(sentinel.host).toBeUndefined(); // the master comes from Sentinel, not REDIS_URL's host
     // The subscriber connection has no command timeout (it waits for messages).
     expect(redisClientOptions({ url: 'redis://r' }, 0).commandTimeout).toBeUndefined();
