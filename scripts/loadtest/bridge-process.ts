@@ -31,14 +31,22 @@ function freePort(): Promise<number> {
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
-export async function startBridge(env: Record<string, string>, readyTimeoutMs = 20_000): Promise<BridgeProcess> {
-  const port = await freePort();
+/** `port`: a given one (the cluster test restarts an instance where the load balancer expects it); else a free one. */
+/** `onSpawn` sees the child at once, before it is ready (so a runner interrupted meanwhile can stop it). */
+export async function startBridge(
+  env: Record<string, string>,
+  readyTimeoutMs = 20_000,
+  port?: number,
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<BridgeProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     // A clean environment: only what the load test sets (plus PATH), listening on loopback only.
     env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onSpawn?.(child);
   const url = `http://127.0.0.1:${port}`;
   const logCounts = new Map<string, number>();
   const lines: string[] = [];

@@ -4,6 +4,21 @@ import { DependencyUnavailableError, InvalidTokenError } from '../errors';
 import type { AccountDirectory, AccountState } from './account-directory';
 import type { FirebaseTokenVerifier, FirebaseUser } from './firebase-token-verifier';
 
+/**
+ * Port: revocations announced by other instances (the admin revoke ran there). `announce` tells all of
+ * them (this one too); listeners get the uid, or `undefined` when announcements may have been missed
+ * (a reconnect): forget every user. While `listening()` is false, nothing cached can be trusted to be
+ * current, so every check asks Identity Toolkit. Implemented over Redis pub/sub (src/store/).
+ */
+export interface RevocationAnnouncements {
+  announce(uid: string): Promise<void>;
+  onRevoked(listener: (uid: string | undefined) => void): void;
+  listening(): boolean;
+}
+
+/** Lookups one check makes at most while invalidations keep detaching them. */
+export const MAX_LOOKUP_ATTEMPTS = 3;
+
 export interface RevocationCheckerOptions {
   client: Pick<AccountDirectory, 'lookup'>;
   clock: Clock;
@@ -12,6 +27,8 @@ export interface RevocationCheckerOptions {
   cacheSeconds: number;
   /** Most users whose state is cached at once. */
   maxEntries?: number;
+  /** Several instances: revocations on the others reach this cache here. */
+  announcements?: Pick<RevocationAnnouncements, 'onRevoked' | 'listening'>;
 }
 
 /**
@@ -25,10 +42,13 @@ export class RevocationChecker {
   private readonly inFlight = new Map<string, Promise<AccountState>>();
   /** Bumped by invalidate(): a lookup that started before it must not cache or serve its answer. */
   private readonly generations = new Map<string, number>();
+  /** Bumped by invalidateAll() (and when `generations` is pruned): every lookup under way is detached. */
+  private allGeneration = 0;
   private readonly maxEntries: number;
 
   constructor(private readonly options: RevocationCheckerOptions) {
     this.maxEntries = options.maxEntries ?? 100_000;
+    options.announcements?.onRevoked((uid) => (uid === undefined ? this.invalidateAll() : this.invalidate(uid)));
   }
 
   async check(user: FirebaseUser): Promise<void> {
@@ -50,13 +70,28 @@ export class RevocationChecker {
     this.cache.delete(uid);
     this.inFlight.delete(uid);
     this.generations.set(uid, (this.generations.get(uid) ?? 0) + 1);
+    if (this.generations.size > this.maxEntries) {
+      // Bounded: forget the counters, and detach every lookup under way instead (they ask again).
+      this.generations.clear();
+      this.allGeneration += 1;
+    }
   }
 
-  private async stateOf(uid: string): Promise<AccountState> {
+  /** Forgets every cached state and detaches every lookup under way (announcements may have been missed). */
+  invalidateAll(): void {
+    this.cache.clear();
+    this.inFlight.clear();
+    this.allGeneration += 1;
+  }
+
+  private async stateOf(uid: string, attempt = 1): Promise<AccountState> {
     const now = this.options.clock();
     const cached = this.cache.get(uid);
-    if (cached && now < cached.until) return cached.state;
+    // Not hearing other instances' revocations: the cache could be stale, ask again.
+    const trustCache = this.options.announcements?.listening() ?? true;
+    if (cached && trustCache && now < cached.until) return cached.state;
     const generation = this.generations.get(uid) ?? 0;
+    const allGeneration = this.allGeneration;
     let pending = this.inFlight.get(uid);
     if (!pending) {
       const lookup: Promise<AccountState> = this.options.client.lookup(uid).finally(() => {
@@ -72,8 +107,15 @@ export class RevocationChecker {
       this.options.logger.error({ uid, err: (err as Error).message }, 'revocation lookup failed');
       throw new DependencyUnavailableError('revocation check unavailable');
     }
-    // Invalidated while this lookup ran: its answer may predate the revocation. Ask again.
-    if ((this.generations.get(uid) ?? 0) !== generation) return this.stateOf(uid);
+    // Invalidated while this lookup ran: its answer may predate the revocation. Ask again, a bounded number of
+    // times (announcements arriving without pause must not hold a request in a loop): then 503, never the old answer.
+    if ((this.generations.get(uid) ?? 0) !== generation || this.allGeneration !== allGeneration) {
+      if (attempt >= MAX_LOOKUP_ATTEMPTS) {
+        this.options.logger.warn({ uid, attempts: attempt }, 'revocation state changed during every lookup');
+        throw new DependencyUnavailableError('revocation check unavailable');
+      }
+      return this.stateOf(uid, attempt + 1);
+    }
     if (this.options.cacheSeconds > 0) {
       if (this.cache.size >= this.maxEntries) {
         const oldest = this.cache.keys().next();

@@ -1,11 +1,12 @@
 import type { Clock } from '../clock';
 import { DependencyUnavailableError } from '../errors';
 import type { AccountDirectory } from './account-directory';
-import type { RevocationChecker } from './revocation';
+import type { RevocationAnnouncements, RevocationChecker } from './revocation';
 
 /**
  * The admin revoke use case: every session of a user ends now (Firebase's validSince), and the
- * revocation check here forgets what it knew of the user, so the next request asks again.
+ * revocation check here forgets what it knew of the user, so the next request asks again; with several
+ * instances, the revocation is announced to the others, whose checks forget the user too.
  */
 export class SessionRevoker {
   constructor(
@@ -13,6 +14,8 @@ export class SessionRevoker {
     private readonly clock: Clock,
     /** The revocation check, when CHECK_REVOKED is on. */
     private readonly revocation?: Pick<RevocationChecker, 'invalidate'>,
+    /** Several instances (Redis): tells the others, whose revocation checks forget the user too. */
+    private readonly announcements?: Pick<RevocationAnnouncements, 'announce'>,
   ) {}
 
   /** Revokes the user's sessions; returns the new validSince (seconds). 503 when Identity Toolkit cannot do it. */
@@ -24,6 +27,14 @@ export class SessionRevoker {
       throw new DependencyUnavailableError(`Identity Toolkit could not revoke the sessions: ${(err as Error).message}`);
     }
     this.revocation?.invalidate(uid);
+    try {
+      await this.announcements?.announce(uid);
+    } catch (err) {
+      // The sessions are revoked; other instances may serve their cached state until REVOCATION_CACHE_SECONDS.
+      throw new DependencyUnavailableError(
+        `the sessions are revoked, but the other instances could not be told (retry the revoke): ${(err as Error).message}`,
+      );
+    }
     return validSince;
   }
 }

@@ -17,8 +17,9 @@ import { KeyFileSigner } from '../keys/key-file-signer';
 import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
+import type { RedisRevocationBus } from '../store/redis-revocation-bus';
 import type { GoogleVault } from '../vault/vault';
-import { createStore } from './store';
+import { createRevocationBus, createStore } from './store';
 import { buildGoogleVault } from './vault';
 import type { SharedStore } from '../store/store';
 import { bridgeGoogleClient, fcmClient, identityToolkit } from './google';
@@ -40,6 +41,8 @@ export interface Dependencies extends AppDeps {
   localFcm?: LocalFcm;
   /** Set when CHECK_REVOKED is on. */
   revocation?: RevocationChecker;
+  /** Redis with CHECK_REVOKED or ADMIN_API_TOKEN: revocations announced between instances (closed by the server). */
+  revocationBus?: RedisRevocationBus;
   /** Configured mode with CHECK_REVOKED or ADMIN_API_TOKEN: the client of the bridge's own Google calls. */
   google?: GoogleApiClient;
   /** GOOGLE_OAUTH_CLIENT_ID set: the refresh-token vault (the server runs its start() before listening). */
@@ -90,16 +93,25 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   let revocation: RevocationChecker | undefined;
   let admin: AppDeps['admin'];
   let googleClient: GoogleApiClient | undefined;
+  let revocationBus: RedisRevocationBus | undefined;
   if (config.mode === 'configured' && signing && (hardening.checkRevoked || hardening.adminApiToken)) {
     googleClient = bridgeGoogleClient(config, signing, runtime);
     const directory = identityToolkit(config, googleClient);
+    // Several instances: an admin revoke on one reaches every instance's revocation cache.
+    revocationBus = createRevocationBus(config);
     if (hardening.checkRevoked) {
-      revocation = new RevocationChecker({ client: directory, clock, logger, cacheSeconds: hardening.revocationCacheSeconds });
+      revocation = new RevocationChecker({
+        client: directory,
+        clock,
+        logger,
+        cacheSeconds: hardening.revocationCacheSeconds,
+        announcements: revocationBus,
+      });
       // After the cache of verified tokens: a revocation check that is on is never bypassed.
       firebaseVerifier = new RevocationCheckingVerifier(firebaseVerifier, revocation);
     }
     if (hardening.adminApiToken) {
-      admin = { token: hardening.adminApiToken, revoker: new SessionRevoker(directory, clock, revocation) };
+      admin = { token: hardening.adminApiToken, revoker: new SessionRevoker(directory, clock, revocation, revocationBus) };
     }
   } else if (hardening.checkRevoked) {
     logger.warn('CHECK_REVOKED is ignored in local mode (there is no Identity Toolkit to ask)');
@@ -137,6 +149,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     deviceCodes,
     admin,
     revocation,
+    revocationBus,
     google: googleClient,
     googleVault,
     vault: googleVault,

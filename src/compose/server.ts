@@ -85,7 +85,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         clearTimeout(timer);
         clearInterval(sweep);
         // Shared state last: in-flight requests may still have needed it.
-        Promise.all([deps.store.close(), deps.googleVault?.close()]).then(() => resolve(), () => resolve());
+        Promise.all([deps.store.close(), deps.revocationBus?.close(), deps.googleVault?.close()]).then(() => resolve(), () => resolve());
       });
       server.closeIdleConnections();
     });

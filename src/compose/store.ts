@@ -3,8 +3,22 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import { isProductionNodeEnv } from '../config/node-env';
 import { MemoryStore } from '../store/memory-store';
-import { RedisStore } from '../store/redis-store';
+import { RedisRevocationBus } from '../store/redis-revocation-bus';
+import { type RedisTarget, RedisStore } from '../store/redis-store';
 import type { SharedStore } from '../store/store';
+
+/** Where Redis is (REDIS_URL, or REDIS_SENTINELS and REDIS_SENTINEL_NAME); undefined: no Redis. */
+export function redisTarget(config: Config): RedisTarget | undefined {
+  const { redisUrl, redisSentinels, redisSentinelName } = config.hardening;
+  if (redisSentinels && redisSentinels.length > 0) return { url: redisUrl, sentinels: redisSentinels, sentinelName: redisSentinelName };
+  return redisUrl ? { url: redisUrl } : undefined;
+}
+
+/** Revocations shared between instances through Redis pub/sub; undefined without Redis (one instance). */
+export function createRevocationBus(config: Config): RedisRevocationBus | undefined {
+  const target = redisTarget(config);
+  return target ? new RedisRevocationBus(target, config.hardening.redisKeyPrefix) : undefined;
+}
 
 /**
  * The shared store: Redis when REDIS_URL is set, else memory. In production, replay protection on the memory
@@ -14,7 +28,8 @@ import type { SharedStore } from '../store/store';
  */
 export function createStore(config: Config, clock: Clock, logger: Logger): SharedStore {
   const { hardening } = config;
-  if (hardening.redisUrl) return new RedisStore(hardening.redisUrl, undefined, { clock });
+  const target = redisTarget(config);
+  if (target) return new RedisStore(target, hardening.redisKeyPrefix, { clock });
   if (hardening.replayProtection && isProductionNodeEnv(config.nodeEnv)) {
     logger.warn(
       { store: 'memory' },

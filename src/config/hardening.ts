@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { asciiEmail, asciiLower, firstNonAscii, isAsciiDomainName } from './ascii-identifiers';
 import { ConfigError } from '../errors';
-import { type Env, int, list, str, url } from './parse';
+import { type Env, int, list, oneOf, str, url } from './parse';
 import { ConfigProblems } from './problems';
 import { bearerSecretProblem } from './secret-strength';
 
@@ -37,6 +37,13 @@ export interface HardeningSettings {
   trustProxy: readonly string[];
   /** REDIS_URL: shared state in Redis instead of memory. */
   redisUrl?: string;
+  /** REDIS_KEY_PREFIX: every Redis key starts with it, so two deployments can share one Redis. */
+  redisKeyPrefix: string;
+  /** REDIS_SENTINELS (host:port,...) with REDIS_SENTINEL_NAME: Redis through Sentinel instead of REDIS_URL's host. */
+  redisSentinels?: ReadonlyArray<{ host: string; port: number }>;
+  redisSentinelName?: string;
+  /** RATE_LIMIT_ON_STORE_ERROR: when the store fails, rate-limited requests go through (open) or get 503 (closed). */
+  rateLimitOnStoreError: 'open' | 'closed';
   /** MEMORY_STORE_MAX_ENTRIES: most keys the memory store holds (without REDIS_URL). */
   memoryStoreMaxEntries: number;
   /** CHECK_REVOKED: look users up in Identity Toolkit on protected routes. */
@@ -113,6 +120,32 @@ function trustProxy(env: Env): string[] {
   return items;
 }
 
+export const DEFAULT_REDIS_KEY_PREFIX = 'firebridge:';
+
+/** REDIS_KEY_PREFIX: printable ASCII without spaces (it is part of every key and of the pub/sub channel). */
+function redisKeyPrefix(env: Env): string {
+  const raw = str(env, 'REDIS_KEY_PREFIX');
+  if (raw === undefined) return DEFAULT_REDIS_KEY_PREFIX;
+  if (!/^[\x21-\x7e]{1,64}$/.test(raw)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 printable ASCII characters without spaces');
+  }
+  return raw;
+}
+
+/** REDIS_SENTINELS: host:port entries ([v6]:port for IPv6). */
+function redisSentinels(env: Env): Array<{ host: string; port: number }> | undefined {
+  return list(env, 'REDIS_SENTINELS')?.map((item) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(item);
+    const host = match?.[1] ?? match?.[2];
+    const port = Number(match?.[3]);
+    if (!match || host === undefined || (match[1] !== undefined && isIP(host) !== 6)) {
+      throw new ConfigError('REDIS_SENTINELS', `"${item}" must be host:port (an IPv6 address in brackets: [::1]:26379)`);
+    }
+    if (port < 1 || port > 65535) throw new ConfigError('REDIS_SENTINELS', `"${item}": the port must be between 1 and 65535`);
+    return { host, port };
+  });
+}
+
 export function hardeningSettings(env: Env): HardeningSettings {
   const problems = new ConfigProblems();
   const read = <T>(parse: () => T, fallback: T): T => problems.read(parse, fallback);
@@ -125,6 +158,17 @@ export function hardeningSettings(env: Env): HardeningSettings {
   const redisUrl = str(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     problems.add(new ConfigError('REDIS_URL', 'must start with redis:// or rediss://'));
+  }
+  const redisSentinelList = read(() => redisSentinels(env), undefined);
+  const redisSentinelName = str(env, 'REDIS_SENTINEL_NAME');
+  if (redisSentinelList !== undefined && redisSentinelName === undefined) {
+    problems.add(new ConfigError('REDIS_SENTINEL_NAME', 'must be set with REDIS_SENTINELS (the master group name, e.g. mymaster)'));
+  }
+  if (redisSentinelName !== undefined && redisSentinelList === undefined && str(env, 'REDIS_SENTINELS') === undefined) {
+    problems.add(new ConfigError('REDIS_SENTINELS', 'must be set with REDIS_SENTINEL_NAME (host:port of each sentinel)'));
+  }
+  if (redisSentinelName !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(redisSentinelName)) {
+    problems.add(new ConfigError('REDIS_SENTINEL_NAME', 'may contain only letters, digits and . _ - (at most 64)'));
   }
   const settings: HardeningSettings = {
     signInPolicy: {
@@ -142,6 +186,10 @@ export function hardeningSettings(env: Env): HardeningSettings {
     rateLimitNoncePerMinute: read(() => int(env, 'RATE_LIMIT_NONCE_PER_MINUTE', 60, 0, 1_000_000), 60),
     trustProxy: read(() => trustProxy(env), []),
     redisUrl,
+    redisKeyPrefix: read(() => redisKeyPrefix(env), DEFAULT_REDIS_KEY_PREFIX),
+    redisSentinels: redisSentinelList,
+    redisSentinelName,
+    rateLimitOnStoreError: read(() => oneOf(env, 'RATE_LIMIT_ON_STORE_ERROR', 'open', ['open', 'closed'] as const), 'open'),
     memoryStoreMaxEntries: read(() => int(env, 'MEMORY_STORE_MAX_ENTRIES', 100_000, 100, 10_000_000), 100_000),
     checkRevoked: read(() => bool(env, 'CHECK_REVOKED', false), false),
     revocationCacheSeconds: read(() => int(env, 'REVOCATION_CACHE_SECONDS', 30, 0, 3600), 30),

@@ -43,6 +43,10 @@ export const DEPLOYMENT_ONLY_SETTINGS = [
   'FCM_TIMEOUT_MS',
   // infrastructure
   'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'RATE_LIMIT_ON_STORE_ERROR',
   'TRUST_PROXY',
   // the sign-in policy's lists
   'GOOGLE_HOSTED_DOMAINS',

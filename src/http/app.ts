@@ -74,7 +74,13 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }));
   app.use(express.json({ limit: config.maxBodyBytes, strict: true }));
 
-  const limit = (name: string, perMinute: number) => rateLimit({ store: deps.store, name, perMinute, logger: deps.logger });
+  const limit = (name: string, perMinute: number) => rateLimit({
+      store: deps.store,
+      name,
+      perMinute,
+      logger: deps.logger,
+      onStoreError: hardening.rateLimitOnStoreError,
+    });
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
   app.use(healthRoutes(deps.minter, deps.store));
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { RateLimitedError } from '../errors';
+import { DependencyUnavailableError, RateLimitedError } from '../errors';
 import type { SharedStore } from '../store/store';
 import { clientKey } from './client-ip';
 import { requestLog } from './request-logger';
@@ -11,17 +11,21 @@ export interface RateLimitOptions {
   name: string;
   perMinute: number;
   logger: Logger;
+  /** RATE_LIMIT_ON_STORE_ERROR: when the store fails, let the request through with a warning, or refuse it (503). */
+  onStoreError?: 'open' | 'closed';
 }
 
 const WINDOW_MS = 60_000;
 
 /**
  * Per-client-IP fixed-window limit (429 with Retry-After). The IP is express's req.ip, which
- * believes X-Forwarded-For only through the proxies TRUST_PROXY names. If the store fails, the
- * request is let through and the failure logged: limits protect capacity, not correctness.
+ * believes X-Forwarded-For only through the proxies TRUST_PROXY names. If the store fails, by default
+ * (RATE_LIMIT_ON_STORE_ERROR=open) the request is let through with a warning: limits protect capacity, not
+ * correctness (replay marks and nonces fail closed on their own). `closed` refuses it with 503 instead.
  */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
   const { store, name, perMinute, logger } = options;
+  const onStoreError = options.onStoreError ?? 'open';
   return (req, res, next) => {
     if (perMinute <= 0) {
       next();
@@ -43,7 +47,13 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
         next();
       },
       (err: unknown) => {
-        requestLog(res, logger).error({ limit: name, err: (err as Error).message }, 'rate limit store failed; request allowed');
+        const message = (err as Error).message;
+        if (onStoreError === 'closed') {
+          requestLog(res, logger).error({ limit: name, err: message, policy: 'closed' }, 'rate limit store failed; request refused');
+          next(new DependencyUnavailableError('rate limit unavailable; retry shortly'));
+          return;
+        }
+        requestLog(res, logger).warn({ limit: name, err: message, policy: 'open' }, 'rate limit store failed; request allowed');
         next();
       },
     );

@@ -117,6 +117,7 @@ class ExpiryHeap<T extends Entry> {
  *   forgotten early.
  */
 export class MemoryStore implements SharedStore {
+  readonly backend = 'memory' as const;
   /** Single-use entries (replay marks, nonces) by key, and the same entries ordered by expiry. */
   private readonly held = new Map<string, Held>();
   private readonly heldExpiries = new ExpiryHeap<Held>();

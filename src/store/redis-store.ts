@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import type { Clock } from '../clock';
 import type { ClaimResult, SharedStore } from './store';
 import { checkedTtlMs } from './ttl';
@@ -55,33 +55,90 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 `;
+/** Where Redis is: REDIS_URL, or Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME; REDIS_URL then gives only auth, db, TLS). */
+export interface RedisTarget {
+  url?: string;
+  sentinels?: ReadonlyArray<{ host: string; port: number }>;
+  sentinelName?: string;
+}
 
 /**
- * Redis backend (REDIS_URL), so several bridge instances share replay marks, nonces and rate
- * limits. Keys are prefixed; every command has a timeout, and a Redis outage is an error the
- * caller turns into 503 (the bridge never silently skips replay protection).
+ * The ioredis options of every connection the bridge opens (commands and the revocation subscriber). ioredis
+ * reconnects by itself (retryStrategy: backoff up to 2 s, forever); commands wait at most `commandTimeoutMs`
+ * and fail after one retry, so an outage is an error the caller's policy decides, not a hang.
+ */
+export function redisClientOptions(target: RedisTarget, commandTimeoutMs = 1000): RedisOptions {
+  const base: RedisOptions = {
+    lazyConnect: false,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  };
+  if (!target.sentinels || target.sentinels.length === 0) return base;
+  const fromUrl: RedisOptions = {};
+  if (target.url) {
+    const parsed = new URL(target.url);
+    if (parsed.username) fromUrl.username = decodeURIComponent(parsed.username);
+    if (parsed.password) fromUrl.password = decodeURIComponent(parsed.password);
+    const db = parsed.pathname.replace(/^\//, '');
+    if (/^\d+$/.test(db)) fromUrl.db = Number(db);
+    // TLS to the master Sentinel names (ioredis needs enableTLSForSentinelMode for that); the sentinels
+    // themselves are spoken to in plain (ioredis' sentinelTLS is not configured).
+    if (parsed.protocol === 'rediss:') Object.assign(fromUrl, { tls: {}, enableTLSForSentinelMode: true });
+  }
+  return {
+    ...base,
+    ...fromUrl,
+    sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+    name: target.sentinelName,
+    sentinelRetryStrategy: (times) => Math.min(100 * times, 2000),
+  };
+}
+
+/** A connection to the target (`url` alone: ioredis parses it; with sentinels: through Sentinel). */
+export function connectRedis(target: RedisTarget | string, commandTimeoutMs?: number): Redis {
+  const spec = typeof target === 'string' ? { url: target } : target;
+  const options = redisClientOptions(spec, commandTimeoutMs);
+  const redis = options.sentinels || !spec.url ? new Redis(options) : new Redis(spec.url, options);
+  // Connection errors surface through the commands; keep the emitter from crashing the process.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/** QUIT when connected (pending replies first), else drop the connection and stop reconnecting. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect(false);
+    return;
+  }
+  await redis.quit().then(
+    () => undefined,
+    () => redis.disconnect(false),
+  );
+}
+
+/**
+ * Redis backend (REDIS_URL or REDIS_SENTINELS), so several bridge instances share replay marks, nonces and rate
+ * limits. Every key starts with the prefix (REDIS_KEY_PREFIX); every command has a timeout, and a Redis outage
+ * is an error the caller turns into 503 (the bridge never silently skips replay protection). The connection
+ * comes back by itself when Redis does.
  */
 export class RedisStore implements SharedStore {
+  readonly backend = 'redis' as const;
   private readonly redis: Redis;
   private readonly clock: Clock;
   private readonly epochKey: string;
 
   constructor(
-    url: string,
+    target: RedisTarget | string,
     private readonly prefix = 'firebridge:',
     options: { commandTimeoutMs?: number; clock?: Clock } = {},
   ) {
     this.clock = options.clock ?? Date.now;
     this.epochKey = `${prefix}epoch`;
-    this.redis = new Redis(url, {
-      lazyConnect: false,
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
-    });
-    // Connection errors surface through the commands; keep the emitter from crashing the process.
-    this.redis.on('error', () => undefined);
+    this.redis = connectRedis(target, options.commandTimeoutMs);
     // The epoch starts with the bridge (or is the one other instances started); if Redis cannot be reached
     // now, the first claim writes it.
     this.epoch().catch(() => undefined);
@@ -138,6 +195,6 @@ export class RedisStore implements SharedStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }

@@ -7,6 +7,8 @@ export type ClaimResult = 'claimed' | 'exists' | 'before-epoch';
  * Every operation is atomic on its own; keys expire by themselves.
  */
 export interface SharedStore {
+  /** Which backend this is, for /readyz. */
+  readonly backend: 'memory' | 'redis';
   /** Stores `key` for `ttlMs` unless it exists. True when this call stored it (first use). */
   putIfAbsent(key: string, ttlMs: number): Promise<boolean>;
   /**

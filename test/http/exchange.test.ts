@@ -99,13 +99,18 @@ describe('health', () => {
   it('GET /healthz is 200; GET /readyz is 200 with a signing key and 503 without', async () => {
     const { app, deps } = bridgeFor(fake);
     await request(app).get('/healthz').expect(200, { status: 'ok' });
-    await request(app).get('/readyz').expect(200, { status: 'ready' });
+    const reachable = { backend: 'memory', reachable: true };
+    await request(app).get('/readyz').expect(200, { status: 'ready', store: reachable });
     const ping = jest.spyOn(deps.store, 'ping').mockResolvedValue(false);
-    expect((await request(app).get('/readyz').expect(503)).body).toEqual({ status: 'not_ready', reason: 'shared store unreachable' });
+    expect((await request(app).get('/readyz').expect(503)).body).toEqual({
+      status: 'not_ready',
+      reason: 'shared store unreachable',
+      store: { backend: 'memory', reachable: false },
+    });
     ping.mockRestore();
     jest.spyOn(deps.minter, 'isReady').mockReturnValue(false);
     const res = await request(app).get('/readyz').expect(503);
-    expect(res.body).toEqual({ status: 'not_ready', reason: 'no signing key loaded' });
+    expect(res.body).toEqual({ status: 'not_ready', reason: 'no signing key loaded', store: reachable });
   });
 
   it('an unexpected failure is a 500 with a generic body; the detail goes to the log only', async () => {
