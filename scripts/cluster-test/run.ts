@@ -7,8 +7,9 @@
  * (`upstream` with max_fails). Clients mix, through nginx:
  *   - exchanges: POST /v1/nonce, then POST /v1/token/google with a fresh Google ID token carrying that nonce
  *     (REQUIRE_NONCE and REPLAY_PROTECTION are on: the nonce is issued by one instance and consumed by another);
- *   - protected calls: GET /v1/me with Firebase ID tokens.
- * Forward-auth (/v1/authz) is not part of this run (it is built separately). Meanwhile:
+ *   - protected calls: GET /v1/me with Firebase ID tokens;
+ *   - forward-auth: GET /v1/authz with the same tokens (200 with X-Auth-Uid naming the user).
+ * Meanwhile:
  *   - replay probes: one Google ID token sent to all three instances at once (directly): exactly one may exchange;
  *   - a rate-limit probe: one client IP sends 3 x RATE_LIMIT_NONCE_PER_MINUTE nonce requests spread over the three
  *     instances: at most the limit may pass in total;
@@ -97,6 +98,8 @@ interface Answer {
   upstream: string;
   ms: number;
   at: number;
+  /** The bridge's X-Auth-Uid (forward-auth answers). */
+  authUid?: string;
   cause?: string;
 }
 
@@ -113,7 +116,8 @@ async function call(url: string, init: RequestInit & { xff?: string }): Promise<
     } catch {
       body = { raw: text.slice(0, 80) };
     }
-    return { status: res.status, body, upstream: res.headers.get('x-upstream') ?? '', ms: Date.now() - started, at: started };
+    const authUid = res.headers.get('x-auth-uid') ?? undefined;
+    return { status: res.status, body, upstream: res.headers.get('x-upstream') ?? '', ms: Date.now() - started, at: started, authUid };
   } catch (err) {
     return { status: 0, body: {}, upstream: '', ms: Date.now() - started, at: started, cause: (err as Error).message };
   }
@@ -235,6 +239,11 @@ async function main(): Promise<number> {
       judge('me', res, res.status === 200 && typeof res.body.uid === 'string');
     };
 
+    const authzOnce = async (ip: string, idToken: string, uid: string): Promise<void> => {
+      const res = await call(`${lb}/v1/authz`, { headers: { authorization: `Bearer ${idToken}` }, xff: ip });
+      judge('authz', res, res.status === 200 && res.authUid === uid);
+    };
+
     const client = async (n: number): Promise<void> => {
       let ip = freshIp();
       let sent = 0;
@@ -245,6 +254,7 @@ async function main(): Promise<number> {
         if (sent % 6 === 5) ip = freshIp();
         sent += 1;
         if (n % 2 === 0 || sent % 3 === 0) await exchangeOnce(ip);
+        else if (sent % 2 === 0) await authzOnce(ip, firebaseToken, uid);
         else await meOnce(ip, firebaseToken);
       }
     };
