@@ -113,7 +113,6 @@ class UsageError extends Error {}
 
 // ---------------------------------------------------------------- helpers
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const b64u = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const pick = <T>(items: readonly T[]): T => items[randomInt(items.length)] as T;
 const googleSub = () => `1${Array.from({ length: 20 }, () => randomInt(10)).join('')}`;

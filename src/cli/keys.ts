@@ -1,13 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Clock } from '../clock';
 import { type KeysAdminConfig, loadKeysAdminConfig } from '../config';
-import type { Env } from '../config/parse';
-import { FirebridgeError, KeyAdminError, UsageError } from '../errors';
+import { KeyAdminError, UsageError } from '../errors';
 import { GoogleApiClient } from '../google/client';
 import { ApplicationDefaultCredentials } from '../google/credentials';
 import { IamClient } from '../google/iam';
-import type { FetchFn } from '../outbound/fetch';
 import {
   type CommandResult,
   type KeyAdminDeps,
@@ -22,6 +19,7 @@ import { writeFileAtomic } from '../keys/atomic-write';
 import { appendAuditEntry, describeOperator } from '../keys/audit-log';
 import { openVaultRepository } from '../compose/vault';
 import { type VaultKeyAdminDeps, createDataKeyFile, rotateDataKeys } from '../vault/rotation';
+import { type CliIo, oneLineReason } from './io';
 
 export const KEYS_USAGE = [
   'usage: npm run keys -- <command>',
@@ -34,14 +32,7 @@ export const KEYS_USAGE = [
   '  vault-key rotate              new active data key, re-encrypt every vault row, retire the old key (resumable)',
 ].join('\n');
 
-export interface KeysCliIo {
-  env: Env;
-  cwd: string;
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  fetch: FetchFn;
-  clock: Clock;
-}
+export type KeysCliIo = CliIo;
 
 type Parsed =
   | { command: 'list' }
@@ -91,13 +82,6 @@ export function parseKeysArgs(argv: readonly string[]): Parsed {
   }
 }
 
-/** A one-line reason that can never carry key material (unknown errors are named, not quoted). */
-function reasonOf(err: unknown): string {
-  const known = err instanceof FirebridgeError;
-  const errno = (err as NodeJS.ErrnoException).code;
-  const text = known ? (err as Error).message : `unexpected ${(err as Error).name ?? 'error'}${errno ? ` (${errno})` : ''}`;
-  return text.replace(/\s+/g, ' ').trim();
-}
 
 /** Runs one admin command: output, audit entry, exit code (0 ok, 1 failed or refused, 2 usage, 78 config). */
 export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promise<number> {
@@ -113,7 +97,7 @@ export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promis
   try {
     config = loadKeysAdminConfig(io.env, io.cwd);
   } catch (err) {
-    io.stderr(`keys: invalid configuration: ${reasonOf(err)}`);
+    io.stderr(`keys: invalid configuration: ${oneLineReason(err)}`);
     return 78;
   }
   let adc: ApplicationDefaultCredentials | undefined;
@@ -156,7 +140,7 @@ export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promis
         break;
     }
   } catch (err) {
-    const reason = reasonOf(err);
+    const reason = oneLineReason(err);
     io.stderr(`keys: ${parsed.command} failed: ${reason}`);
     audit(io, config, { command: parsed.command, kid: kidOf, who: await operator(), outcome: 'failed', detail: reason });
     return 1;

@@ -1,13 +1,11 @@
-import type { Clock } from '../clock';
 import { type PushCliConfig, loadPushCliConfig } from '../config';
-import type { Env } from '../config/parse';
-import { FirebridgeError, PushFailedError, UsageError } from '../errors';
+import { PushFailedError, UsageError } from '../errors';
 import type { AccessTokenSource } from '../google/access-token';
 import { ApplicationDefaultCredentials } from '../google/credentials';
 import { FCM_SCOPE, FcmClient } from '../google/fcm';
 import { ServiceAccountTokenSource } from '../google/service-account-tokens';
 import { hasKeyFiles, loadKeyring } from '../keys/keyring';
-import type { FetchFn } from '../outbound/fetch';
+import { type CliIo, oneLineReason } from './io';
 
 export const PUSH_USAGE = [
   'usage: npm run push -- send --token <device token> --title T --body B [--data k=v]... [--dry-run]',
@@ -15,14 +13,7 @@ export const PUSH_USAGE = [
   '  --data k=v     a data pair (repeat for each); --dry-run: FCM validates the message and delivers nothing',
 ].join('\n');
 
-export interface PushCliIo {
-  env: Env;
-  cwd: string;
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  fetch: FetchFn;
-  clock: Clock;
-}
+export type PushCliIo = CliIo;
 
 export interface PushSendArgs {
   token: string;
@@ -86,11 +77,6 @@ function tokensFor(config: PushCliConfig, io: PushCliIo): { tokens: AccessTokenS
   return { tokens: adc, via: `Application Default Credentials (${adc.describe()})` };
 }
 
-/** A one-line reason that can never carry a key or token (unknown errors are named, not quoted). */
-function reasonOf(err: unknown): string {
-  const text = err instanceof FirebridgeError ? err.message : `unexpected ${(err as Error)?.name ?? 'error'}`;
-  return text.replace(/\s+/g, ' ').trim();
-}
 
 /** Sends one message; exit code 0 sent, 1 failed, 2 usage, 78 configuration. Never prints the device token. */
 export async function runPushCli(argv: readonly string[], io: PushCliIo): Promise<number> {
@@ -108,7 +94,7 @@ export async function runPushCli(argv: readonly string[], io: PushCliIo): Promis
     config = loadPushCliConfig(io.env, io.cwd);
     source = tokensFor(config, io);
   } catch (err) {
-    io.stderr(`push: invalid configuration: ${reasonOf(err)}`);
+    io.stderr(`push: invalid configuration: ${oneLineReason(err)}`);
     return 78;
   }
   const client = new FcmClient({
@@ -133,7 +119,7 @@ export async function runPushCli(argv: readonly string[], io: PushCliIo): Promis
     return 0;
   } catch (err) {
     const reason = err instanceof PushFailedError ? ` (${err.reason})` : '';
-    io.stderr(`push: send failed${reason}: ${reasonOf(err)}`);
+    io.stderr(`push: send failed${reason}: ${oneLineReason(err)}`);
     return 1;
   }
 }

@@ -1,10 +1,8 @@
 import pino from 'pino';
-import type { Clock } from '../clock';
 import { loadConfig } from '../config';
-import type { Env } from '../config/parse';
 import { createGoogleVault } from '../compose/vault';
-import { FirebridgeError, UsageError } from '../errors';
-import type { FetchFn } from '../outbound/fetch';
+import { UsageError } from '../errors';
+import { type CliIo, oneLineReason } from './io';
 
 export const VAULT_USAGE = [
   'usage: npm run vault -- <command>',
@@ -12,14 +10,7 @@ export const VAULT_USAGE = [
   '  unlink <uid>    revoke the user\'s refresh token at Google, then delete the row',
 ].join('\n');
 
-export interface VaultCliIo {
-  env: Env;
-  cwd: string;
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-  fetch: FetchFn;
-  clock: Clock;
-}
+export type VaultCliIo = CliIo;
 
 type Parsed = { command: 'list' } | { command: 'unlink'; uid: string };
 
@@ -46,7 +37,7 @@ export async function runVaultCli(argv: readonly string[], io: VaultCliIo): Prom
   try {
     vault = await createGoogleVault(loadConfig(io.env, io.cwd), { fetch: io.fetch, clock: io.clock, logger: pino({ level: 'silent' }) });
   } catch (err) {
-    io.stderr(`vault: cannot open the vault: ${err instanceof FirebridgeError ? err.message : (err as Error).name}`);
+    io.stderr(`vault: cannot open the vault: ${oneLineReason(err)}`);
     return 78;
   }
   try {
@@ -67,7 +58,7 @@ export async function runVaultCli(argv: readonly string[], io: VaultCliIo): Prom
     io.stdout(existed ? `unlinked ${parsed.uid} (revoked at Google, row deleted)` : `${parsed.uid} was not linked`);
     return 0;
   } catch (err) {
-    io.stderr(`vault: ${parsed.command} failed: ${err instanceof FirebridgeError ? err.message : (err as Error).name}`);
+    io.stderr(`vault: ${parsed.command} failed: ${oneLineReason(err)}`);
     return 1;
   } finally {
     await vault.close();
