@@ -1,14 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { SessionRevoker } from '../../auth/session-revoker';
-import { DependencyUnavailableError, InvalidRequestError, InvalidTokenError, RateLimitedError } from '../../errors';
+import { InvalidRequestError } from '../../errors';
 import type { SharedStore } from '../../store/store';
-import { bearerToken } from '../bearer';
-import { clientKey } from '../client-ip';
 import { requestLog } from '../request-logger';
 import { methodNotAllowed, strictRouter } from '../routing';
-import { sendError } from '../send-error';
+import { SECRET_AUTH_FAILURES_PER_MINUTE, sharedSecretAuth } from '../shared-secret-auth';
 
 export interface AdminDeps {
   /** ADMIN_API_TOKEN. */
@@ -24,12 +21,7 @@ const ADMIN_REALM = 'firebridge-admin';
 const REVOKE_ROUTE = '/v1/admin/revoke';
 
 /** Failed admin authentications one client IP (IPv6: one /64) may make per minute. */
-export const ADMIN_AUTH_FAILURES_PER_MINUTE = 10;
-const WINDOW_MS = 60_000;
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
+export const ADMIN_AUTH_FAILURES_PER_MINUTE = SECRET_AUTH_FAILURES_PER_MINUTE;
 
 /**
  * Admin endpoints, mounted only when ADMIN_API_TOKEN is set (off by default), each requiring
@@ -44,38 +36,19 @@ function digest(value: string): Buffer {
  */
 export function adminRoutes(deps: AdminDeps): Router {
   const router = strictRouter();
-  const expected = digest(deps.token);
-  const authorize = (req: Request): void => {
-    const presented = bearerToken(req.headers.authorization);
-    if (!timingSafeEqual(digest(presented), expected)) {
-      throw new InvalidTokenError('not an admin credential', 'ERR_ADMIN_CREDENTIAL');
-    }
-  };
+  const authenticate = sharedSecretAuth({
+    name: 'admin',
+    route: REVOKE_ROUTE,
+    secret: deps.token,
+    realm: ADMIN_REALM,
+    refusal: { code: 'ERR_ADMIN_CREDENTIAL', description: 'not an admin credential' },
+    counterName: 'admin-auth',
+    store: deps.store,
+    logger: deps.logger,
+  });
   router.post(REVOKE_ROUTE, async (req: Request, res: Response) => {
+    if (!(await authenticate(req, res))) return;
     const log = requestLog(res, deps.logger);
-    const failuresKey = `rl:admin-auth:${clientKey(req.ip)}`;
-    let attempt: { count: number; resetMs: number };
-    try {
-      attempt = await deps.store.hit(failuresKey, WINDOW_MS);
-    } catch (err) {
-      throw new DependencyUnavailableError(`cannot count admin authentications: ${(err as Error).message}`);
-    }
-    if (attempt.count > ADMIN_AUTH_FAILURES_PER_MINUTE) {
-      const retrySeconds = Math.max(1, Math.ceil(attempt.resetMs / 1000));
-      log.warn({ route: REVOKE_ROUTE, ip: req.ip, attempts: attempt.count }, 'admin authentication throttled');
-      throw new RateLimitedError(`too many failed admin authentications; retry in ${retrySeconds} s`, retrySeconds);
-    }
-    try {
-      authorize(req);
-    } catch (err) {
-      log.warn({ route: REVOKE_ROUTE, ip: req.ip, failures: attempt.count }, 'admin request refused');
-      sendError(res, err, { logger: deps.logger, realm: ADMIN_REALM });
-      return;
-    }
-    // Authenticated: this attempt was no failure, and the count starts afresh.
-    await deps.store.take(failuresKey).catch((err: unknown) => {
-      log.warn({ err: (err as Error).message }, 'admin: could not clear the failure count');
-    });
     const uid = (req.body as Record<string, unknown> | undefined)?.uid;
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > 128) {
       throw new InvalidRequestError('"uid" must be a string of 1 to 128 characters');

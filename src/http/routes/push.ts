@@ -1,15 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { validatePushMessage } from '../../auth/push-message';
 import type { PushSender } from '../../auth/push-sender';
-import { DependencyUnavailableError, InvalidRequestError, InvalidTokenError, PushFailedError, RateLimitedError } from '../../errors';
+import { InvalidRequestError, PushFailedError } from '../../errors';
 import type { SharedStore } from '../../store/store';
-import { bearerToken } from '../bearer';
-import { clientKey } from '../client-ip';
 import { requestLog } from '../request-logger';
 import { methodNotAllowed, strictRouter } from '../routing';
-import { sendError } from '../send-error';
+import { SECRET_AUTH_FAILURES_PER_MINUTE, sharedSecretAuth } from '../shared-secret-auth';
 
 export interface PushRelayDeps {
   /** PUSH_API_TOKEN. */
@@ -24,14 +21,9 @@ export interface PushRelayDeps {
 export const PUSH_SEND_ROUTE = '/v1/push/send';
 const PUSH_REALM = 'firebridge-push';
 /** Failed relay authentications one client IP (IPv6: one /64) may make per minute. */
-export const PUSH_AUTH_FAILURES_PER_MINUTE = 10;
-const WINDOW_MS = 60_000;
+export const PUSH_AUTH_FAILURES_PER_MINUTE = SECRET_AUTH_FAILURES_PER_MINUTE;
 /** Retry-After of a 429 when FCM named none. */
 const DEFAULT_QUOTA_RETRY_SECONDS = 60;
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
 
 /** The request body: {"message": {...}, "validateOnly"?: boolean}; nothing else. */
 function readBody(body: unknown): { message: Record<string, unknown>; validateOnly: boolean } {
@@ -60,32 +52,19 @@ function readBody(body: unknown): { message: Record<string, unknown>; validateOn
  */
 export function pushRoutes(deps: PushRelayDeps): Router {
   const router = strictRouter();
-  const expected = digest(deps.token);
+  const authenticate = sharedSecretAuth({
+    name: 'push relay',
+    route: PUSH_SEND_ROUTE,
+    secret: deps.token,
+    realm: PUSH_REALM,
+    refusal: { code: 'ERR_PUSH_CREDENTIAL', description: 'not the push relay credential' },
+    counterName: 'push-auth',
+    store: deps.store,
+    logger: deps.logger,
+  });
   router.post(PUSH_SEND_ROUTE, async (req: Request, res: Response) => {
+    if (!(await authenticate(req, res))) return;
     const log = requestLog(res, deps.logger);
-    const failuresKey = `rl:push-auth:${clientKey(req.ip)}`;
-    let attempt: { count: number; resetMs: number };
-    try {
-      attempt = await deps.store.hit(failuresKey, WINDOW_MS);
-    } catch (err) {
-      throw new DependencyUnavailableError(`cannot count push relay authentications: ${(err as Error).message}`);
-    }
-    if (attempt.count > PUSH_AUTH_FAILURES_PER_MINUTE) {
-      const retrySeconds = Math.max(1, Math.ceil(attempt.resetMs / 1000));
-      log.warn({ route: PUSH_SEND_ROUTE, ip: req.ip, attempts: attempt.count }, 'push relay authentication throttled');
-      throw new RateLimitedError(`too many failed push relay authentications; retry in ${retrySeconds} s`, retrySeconds);
-    }
-    try {
-      const presented = bearerToken(req.headers.authorization);
-      if (!timingSafeEqual(digest(presented), expected)) throw new InvalidTokenError('not the push relay credential', 'ERR_PUSH_CREDENTIAL');
-    } catch (err) {
-      log.warn({ route: PUSH_SEND_ROUTE, ip: req.ip, failures: attempt.count }, 'push relay request refused');
-      sendError(res, err, { logger: deps.logger, realm: PUSH_REALM });
-      return;
-    }
-    await deps.store.take(failuresKey).catch((err: unknown) => {
-      log.warn({ err: (err as Error).message }, 'push relay: could not clear the failure count');
-    });
     const { message, validateOnly } = readBody(req.body);
     const target = message.token !== undefined ? 'token' : message.topic !== undefined ? 'topic' : 'condition';
     try {
