@@ -128,8 +128,10 @@ export class FakeOAuth {
     }
     if (grantType === 'refresh_token') {
       const grant = this.refreshTokens.get(body.get('refresh_token') ?? '');
+      // Decided on arrival, answered after the delay (a slow network): a revoke that lands meanwhile is too late.
+      const refused = !grant || grant.revoked;
       if (this.refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.refreshDelayMs));
-      if (!grant || grant.revoked) return send(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+      if (refused || !grant) return send(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
       return send(res, 200, {
         access_token: `ya29.${randomBytes(16).toString('hex')}`,
         expires_in: this.expiresIn,

@@ -96,8 +96,17 @@ export class PostgresVaultRepository implements VaultRepository {
     );
   }
 
-  async delete(uid: string): Promise<boolean> {
-    const result = await this.pool.query('DELETE FROM google_vault WHERE uid = $1', [uid]);
+  async delete(uid: string, expected?: Envelope): Promise<boolean> {
+    const result =
+      expected === undefined
+        ? await this.pool.query('DELETE FROM google_vault WHERE uid = $1', [uid])
+        : await this.pool.query('DELETE FROM google_vault WHERE uid = $1 AND key_id = $2 AND nonce = $3 AND ciphertext = $4 AND tag = $5', [
+            uid,
+            expected.keyId,
+            expected.nonce,
+            expected.ciphertext,
+            expected.tag,
+          ]);
     return (result.rowCount ?? 0) > 0;
   }
 

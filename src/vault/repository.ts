@@ -24,8 +24,11 @@ export interface VaultRepository {
   get(uid: string): Promise<VaultRow | undefined>;
   /** Inserts or replaces the row of `row.uid` (createdAt of an existing row is kept). */
   put(row: VaultRow): Promise<void>;
-  /** True when a row was deleted. */
-  delete(uid: string): Promise<boolean>;
+  /**
+   * True when a row was deleted. With `expected`, only if the row still holds that envelope (a link
+   * made meanwhile, with a new refresh token, is not deleted by a decision about the old one).
+   */
+  delete(uid: string, expected?: Envelope): Promise<boolean>;
   touch(uid: string, lastUsedAt: number): Promise<void>;
   list(limit: number, afterUid?: string): Promise<VaultListing[]>;
   /** Up to `limit` rows whose envelope is under another key than `keyId`, by uid, after `afterUid`. */

@@ -79,8 +79,13 @@ export class SqliteVaultRepository implements VaultRepository {
       .run(row.uid, row.googleSub, JSON.stringify(row.scopes), e.keyId, e.nonce, e.ciphertext, e.tag, row.createdAt, row.updatedAt, row.lastUsedAt ?? null);
   }
 
-  async delete(uid: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM google_vault WHERE uid = ?').run(uid).changes > 0;
+  async delete(uid: string, expected?: Envelope): Promise<boolean> {
+    if (expected === undefined) return this.db.prepare('DELETE FROM google_vault WHERE uid = ?').run(uid).changes > 0;
+    return (
+      this.db
+        .prepare('DELETE FROM google_vault WHERE uid = ? AND key_id = ? AND nonce = ? AND ciphertext = ? AND tag = ?')
+        .run(uid, expected.keyId, expected.nonce, expected.ciphertext, expected.tag).changes > 0
+    );
   }
 
   async touch(uid: string, lastUsedAt: number): Promise<void> {

@@ -47,6 +47,8 @@ export class GoogleVault implements AccountLinker {
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
   private readonly maxCachedUsers: number;
   private readonly checked = new Set<string>();
+  /** Users unlinked (or re-linked) while a refresh of theirs was in flight: its token must not be cached. */
+  private readonly supersededRefreshes = new Set<string>();
 
   constructor(private readonly deps: GoogleVaultDeps) {
     this.maxCachedUsers = deps.maxCachedUsers ?? 10_000;
@@ -107,12 +109,15 @@ export class GoogleVault implements AccountLinker {
       const existing = await deps.repository.get(uid);
       if (grant.refreshToken === undefined) {
         if (existing && existing.googleSub === googleSub) {
-          this.remember(uid, { accessToken: grant.accessToken, expiresAt: grant.expiresAt, scopes: existing.scopes });
+          // The access token carries what this consent granted; the link keeps its refresh token's scopes.
+          const scopes = grant.scopes.length > 0 ? grant.scopes : existing.scopes;
+          this.remember(uid, { accessToken: grant.accessToken, expiresAt: grant.expiresAt, scopes });
           return { linked: true, scopes: existing.scopes };
         }
         return { linked: false, reason: 'no_refresh_token' };
       }
       const key = await this.recordActiveCheck();
+      if (this.inFlight.has(uid)) this.supersededRefreshes.add(uid);
       await deps.repository.put({
         uid,
         googleSub,
@@ -163,7 +168,10 @@ export class GoogleVault implements AccountLinker {
   private refreshOnce(uid: string): Promise<CachedToken> {
     let pending = this.inFlight.get(uid);
     if (!pending) {
-      pending = this.refresh(uid).finally(() => this.inFlight.delete(uid));
+      pending = this.refresh(uid).finally(() => {
+        this.inFlight.delete(uid);
+        this.supersededRefreshes.delete(uid);
+      });
       this.inFlight.set(uid, pending);
     }
     return pending;
@@ -179,8 +187,9 @@ export class GoogleVault implements AccountLinker {
       refreshed = await deps.oauth.refresh(refreshToken);
     } catch (err) {
       if (err instanceof GoogleGrantError) {
-        // Revoked by the user, expired, or a password change: the link is gone; no retry loop.
-        await deps.repository.delete(uid);
+        // Revoked by the user, expired, or a password change: the link is gone; no retry loop. Only this
+        // refresh token's row: a link made meanwhile holds a new one.
+        await deps.repository.delete(uid, row.envelope);
         this.cache.delete(uid);
         deps.logger.warn({ uid }, 'google refused the refresh token: link deleted, re-authorization required');
         throw new ReauthRequiredError('Google no longer accepts this link; sign in again with a server auth code');
@@ -189,7 +198,8 @@ export class GoogleVault implements AccountLinker {
       throw new DependencyUnavailableError('Google could not refresh the access token');
     }
     const token = { accessToken: refreshed.accessToken, expiresAt: refreshed.expiresAt, scopes: refreshed.scopes.length > 0 ? refreshed.scopes : row.scopes };
-    this.remember(uid, token);
+    // Unlinked or re-linked while this refresh ran: its token answers the requests that waited, but is not kept.
+    if (!this.supersededRefreshes.delete(uid)) this.remember(uid, token);
     await deps.repository.touch(uid, deps.clock()).catch((err: unknown) => {
       deps.logger.warn({ uid, err: (err as Error).message }, 'last-used time not recorded');
     });
@@ -220,6 +230,7 @@ export class GoogleVault implements AccountLinker {
     const { deps } = this;
     const row = await deps.repository.get(uid);
     this.cache.delete(uid);
+    if (this.inFlight.has(uid)) this.supersededRefreshes.add(uid);
     if (!row) return false;
     let refreshToken: string | undefined;
     try {
@@ -236,6 +247,7 @@ export class GoogleVault implements AccountLinker {
       }
     }
     await deps.repository.delete(uid);
+    this.cache.delete(uid);
     deps.logger.info({ uid }, 'google account unlinked');
     return true;
   }

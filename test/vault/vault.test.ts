@@ -110,6 +110,47 @@ describe.each(BACKENDS)('the Google vault on %s', (backend) => {
     await expect(vault.accessTokenFor(UID)).rejects.toBeInstanceOf(NotLinkedError);
   });
 
+  it('invalid_grant on a refresh that a new link overtook: the new link is kept', async () => {
+    const clock = manualClock();
+    const { vault } = vaultOn(repository, oauth, keysFile, clock);
+    await vault.start(keysFile);
+    await vault.link(UID, SUB, oauth.issueCode({ sub: SUB }), '');
+    oauth.revokeAllOf(SUB);
+    clock.advance(3600_000);
+    oauth.refreshDelayMs = 100;
+    const refreshing = vault.accessTokenFor(UID);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the refresh (with the old token) is at Google
+    expect(await vault.link(UID, SUB, oauth.issueCode({ sub: SUB }), '')).toMatchObject({ linked: true });
+    await expect(refreshing).rejects.toBeInstanceOf(ReauthRequiredError);
+    oauth.refreshDelayMs = 0;
+    expect(await repository.get(UID)).toBeDefined();
+    expect((await vault.accessTokenFor(UID)).accessToken).toMatch(/./);
+  });
+
+  it('unlink while a refresh is in flight: the refreshed token is not cached for the unlinked user', async () => {
+    const clock = manualClock();
+    const { vault } = vaultOn(repository, oauth, keysFile, clock);
+    await vault.start(keysFile);
+    await vault.link(UID, SUB, oauth.issueCode({ sub: SUB }), '');
+    clock.advance(3600_000);
+    oauth.refreshDelayMs = 100;
+    const refreshing = vault.accessTokenFor(UID);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await vault.unlink(UID)).toBe(true);
+    await refreshing; // answers the request that asked before the unlink
+    oauth.refreshDelayMs = 0;
+    await expect(vault.accessTokenFor(UID)).rejects.toBeInstanceOf(NotLinkedError);
+  });
+
+  it('a second consent without a refresh token caches its access token with the scopes it granted', async () => {
+    const { vault } = vaultOn(repository, oauth, keysFile);
+    await vault.start(keysFile);
+    await vault.link(UID, SUB, oauth.issueCode({ sub: SUB, scopes: ['openid', DRIVE] }), '');
+    const narrower = oauth.issueCode({ sub: SUB, scopes: ['openid'], withRefreshToken: false });
+    expect(await vault.link(UID, SUB, narrower, '')).toEqual({ linked: true, scopes: ['openid', DRIVE] });
+    await expect(vault.accessTokenFor(UID, { scope: DRIVE })).rejects.toBeInstanceOf(InsufficientScopeError);
+  });
+
   it('Google down on refresh: 503 (DependencyUnavailableError), the row kept', async () => {
     const clock = manualClock();
     const { vault } = vaultOn(repository, oauth, keysFile, clock);
