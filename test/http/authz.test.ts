@@ -109,6 +109,9 @@ describe('forward-auth: /v1/authz', () => {
     // Under /v1/authz/ (Envoy forwards the original path and query there) the query is the client's: never rules.
     await request(bridge.app).get('/v1/authz/search?claim=staff&email_domain=x.example').set('Authorization', `Bearer ${token}`).expect(200);
     await request(bridge.app).get('/v1/authz/search?claim=').set('Authorization', `Bearer ${token}`).expect(200);
+    // /v1/authz/ with nothing after the slash is the subrequest URI too (auth_request /v1/authz/?claim=...): its rules hold.
+    await request(bridge.app).get('/v1/authz/?claim=staff').set('Authorization', `Bearer ${token}`).expect(403);
+    await request(bridge.app).get('/v1/authz/?claim=admin').set('Authorization', `Bearer ${token}`).expect(200);
   });
 
   it('a bad rule in the query is 400, never a pass', async () => {

@@ -136,9 +136,12 @@ export function authzRoutes(deps: AuthzDeps): Router {
     let token: string;
     let rules: AuthzRules;
     try {
-      // Under /v1/authz/ (Envoy's path_prefix) the query is the original request's, the client's: it never
-      // names rules there. Only the exact /v1/authz takes rules from its query (the proxy's subrequest URI).
-      rules = req.path === AUTHZ_PATH ? authzRules(settings, queryRules(req)) : settingsRules;
+      // Under /v1/authz/<path> (Envoy's path_prefix) the query is the original request's, the client's: it
+      // never names rules there. /v1/authz and /v1/authz/ take rules from their query (a proxy's subrequest
+      // URI, `auth_request /v1/authz/?claim=admin` too: never silently dropped). Query rules only add
+      // restrictions to the settings' (claims required, email domains allowed), so a client's own query at
+      // /v1/authz/ (Envoy, for the path "/") can only refuse itself.
+      rules = req.path === AUTHZ_PATH || req.path === `${AUTHZ_PATH}/` ? authzRules(settings, queryRules(req)) : settingsRules;
       token = tokenOf(req, settings.cookieName);
     } catch (err) {
       fail(res, err);
