@@ -163,6 +163,15 @@ export class DeviceCodes {
     return Buffer.from(value, 'base64url');
   }
 
+  /**
+   * Deletes a challenge, then its attempt count: in that order, so a failure between the two can never
+   * leave the challenge alive with its count reset.
+   */
+  private async burnChallenge(challengeId: string): Promise<void> {
+    await stored(this.options.store.take(`device:ch:${challengeId}`));
+    await stored(this.options.store.take(`device:att:${challengeId}`));
+  }
+
   private static mac(secret: Buffer, challengeId: string, code: string): Buffer {
     return createHmac('sha256', secret).update(`${challengeId}\n${code}`, 'utf8').digest();
   }
@@ -192,17 +201,16 @@ export class DeviceCodes {
     };
     const key = `device:ch:${challengeId}`;
     await stored(store.setValue(key, JSON.stringify(record), this.ttlMs));
-    const previous = await stored(store.setValue(`device:tok:${device}`, challengeId, this.ttlMs));
-    if (previous !== undefined && previous !== challengeId) {
-      // One live challenge per device: the one this request replaced is gone (each replaced one by its replacer).
-      await stored(Promise.all([store.take(`device:ch:${previous}`), store.take(`device:att:${previous}`)]));
-    }
     try {
       await push.send(deviceCodeMessage(fcmToken, code, challengeId, settings, now));
     } catch (err) {
+      // Nothing replaced: the device's live challenge (if any) stays usable, and this one leaves nothing behind.
       await store.take(key).catch(() => undefined);
       throw err;
     }
+    // Only a code that was sent replaces the device's live challenge; the one it replaced is gone.
+    const previous = await stored(store.setValue(`device:tok:${device}`, challengeId, this.ttlMs));
+    if (previous !== undefined && previous !== challengeId) await this.burnChallenge(previous);
     return { challengeId, expiresIn: settings.ttlSeconds };
   }
 
@@ -219,7 +227,7 @@ export class DeviceCodes {
     const raw = await stored(store.getValue(key));
     const record = raw === undefined ? undefined : parseRecord(raw);
     if (record === undefined) throw refused();
-    const burn = () => stored(Promise.all([store.take(key), store.take(attemptsKey)]));
+    const burn = () => this.burnChallenge(challengeId);
     if (record.x <= clock()) {
       await burn();
       throw refused();

@@ -104,6 +104,40 @@ describe('DeviceCodes rules', () => {
     expect(await store.getValue(challengeKey)).toBeUndefined();
   });
 
+  it("a failed push replaces nothing: the device's live code stays usable (no one can cancel it by asking for a code that never arrives)", async () => {
+    const store = new MemoryStore(clock);
+    const push = new RecordingPush();
+    const codes = new DeviceCodes({ store, push, minter: recordingMinter(), clock, settings: settings() });
+    const token = fcmToken();
+    const first = await codes.challenge(token);
+    const code = push.lastTo(token).data.code as string;
+    push.failWith('unavailable', undefined, 1);
+    await expect(codes.challenge(token)).rejects.toBeInstanceOf(PushFailedError);
+    await expect(codes.verify(first.challengeId, code)).resolves.toMatchObject({ uid: expect.stringMatching(/^device:/) });
+  });
+
+  it('burning a challenge deletes it before its attempt count: a failed delete never revives it with fresh attempts', async () => {
+    const store = new MemoryStore(clock);
+    const push = new RecordingPush();
+    const codes = new DeviceCodes({ store, push, minter: recordingMinter(), clock, settings: settings({ DEVICE_CODE_MAX_ATTEMPTS: '1' }) });
+    const token = fcmToken();
+    const { challengeId } = await codes.challenge(token);
+    const right = push.lastTo(token).data.code as string;
+    const take = store.take.bind(store);
+    let failChallengeDelete = true;
+    store.take = async (key: string) => {
+      if (failChallengeDelete && key.startsWith('device:ch:')) {
+        failChallengeDelete = false;
+        throw new Error('store down');
+      }
+      return take(key);
+    };
+    // The one allowed attempt is wrong: the burn's first delete fails, so the challenge survives...
+    await expect(codes.verify(challengeId, right === '000000' ? '111111' : '000000')).rejects.toBeDefined();
+    // ...but with its attempts still counted: even the right code is refused now.
+    await expect(codes.verify(challengeId, right)).rejects.toBeInstanceOf(InvalidGrantError);
+  });
+
   it('without DEVICE_CODE_SECRET the secret is generated once in the store and shared; with it, only its holders verify', async () => {
     const store = new MemoryStore(clock);
     const push = new RecordingPush();
