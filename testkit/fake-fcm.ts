@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeIam } from './fake-iam';
-import { type LoopbackServer, listenOnLoopback } from './loopback-server';
+import { type LoopbackServer, listenOnLoopback, readBody } from './loopback-server';
 
 export const FCM_SCOPE_FOR_TESTS = 'https://www.googleapis.com/auth/firebase.messaging';
 
@@ -139,11 +139,3 @@ function fcmError(code: number, status: string, message: string, errorCode: stri
   return { error: { code, message, status, details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }] } };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { generateTestKey, type TestKey } from './keys';
 import type { FakeGoogle } from './fake-google';
-import { type LoopbackServer, listenOnLoopback } from './loopback-server';
+import { type LoopbackServer, listenOnLoopback, readBody, sendJson } from './loopback-server';
 
 export interface RecordedRequest {
   method: string;
@@ -110,24 +110,24 @@ export class FakeIam {
       if (req.method === 'POST' && path === '/token') return await this.token(res, body);
       if (req.method === 'POST' && path === '/sts/v1/token') return this.sts(res, body);
       if (req.method === 'GET' && path.startsWith('/computeMetadata/v1/instance/service-accounts/default/')) {
-        if (req.headers['metadata-flavor'] !== 'Google') return send(res, 403, { error: 'missing Metadata-Flavor' });
+        if (req.headers['metadata-flavor'] !== 'Google') return sendJson(res, 403, { error: 'missing Metadata-Flavor' });
         if (path.endsWith('/email')) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(this.metadataEmail);
-        if (path.endsWith('/token')) return send(res, 200, this.issue(url.searchParams.get('scopes')?.split(',').join(' ') ?? ''));
+        if (path.endsWith('/token')) return sendJson(res, 200, this.issue(url.searchParams.get('scopes')?.split(',').join(' ') ?? ''));
       }
       const keysMatch = /^\/v1\/projects\/([^/]+)\/serviceAccounts\/([^/]+)\/keys(?:\/([^/]+))?$/.exec(path);
       const signBlobMatch = /^\/v1\/projects\/-\/serviceAccounts\/([^/]+):signBlob$/.exec(path);
       const impersonateMatch = /^\/v1\/projects\/-\/serviceAccounts\/([^/]+):generateAccessToken$/.exec(path);
       if (keysMatch || signBlobMatch || impersonateMatch) {
         const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-        if (!bearer || !this.issuedTokens.includes(bearer)) return send(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.' } });
+        if (!bearer || !this.issuedTokens.includes(bearer)) return sendJson(res, 401, { error: { code: 401, message: 'Request had invalid authentication credentials.' } });
       }
       if (keysMatch && req.method === 'POST' && keysMatch[3] === undefined) return this.createKey(res, keysMatch[2] as string);
       if (keysMatch && req.method === 'DELETE' && keysMatch[3] !== undefined) return this.deleteKey(res, keysMatch[2] as string, keysMatch[3]);
       if (signBlobMatch && req.method === 'POST') return this.signBlob(res, signBlobMatch[1] as string, body);
       if (impersonateMatch && req.method === 'POST') return this.generateAccessToken(res, impersonateMatch[1] as string, body);
-      send(res, 404, { error: { code: 404, message: 'not found' } });
+      sendJson(res, 404, { error: { code: 404, message: 'not found' } });
     } catch (err) {
-      send(res, 400, { error: { code: 400, message: (err as Error).message } });
+      sendJson(res, 400, { error: { code: 400, message: (err as Error).message } });
     }
   }
 
@@ -145,17 +145,17 @@ export class FakeIam {
 
   private async token(res: ServerResponse, body: string): Promise<void> {
     if (this.hangToken) return;
-    if (this.failing.token) return send(res, this.failing.token, { error: 'internal_failure', error_description: 'token endpoint down' });
+    if (this.failing.token) return sendJson(res, this.failing.token, { error: 'internal_failure', error_description: 'token endpoint down' });
     const form = new URLSearchParams(body);
     const grant = form.get('grant_type');
     if (grant === 'refresh_token') {
       const u = this.authorizedUser;
       if (form.get('client_id') !== u.clientId || form.get('client_secret') !== u.clientSecret || form.get('refresh_token') !== u.refreshToken) {
-        return send(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
+        return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
       }
-      return send(res, 200, this.issue(form.get('scope') ?? ''));
+      return sendJson(res, 200, this.issue(form.get('scope') ?? ''));
     }
-    if (grant !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return send(res, 400, { error: 'unsupported_grant_type' });
+    if (grant !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return sendJson(res, 400, { error: 'unsupported_grant_type' });
     const assertion = form.get('assertion') ?? '';
     const email = decodeJwt(assertion).iss as string;
     const kid = decodeProtectedHeader(assertion).kid;
@@ -171,41 +171,41 @@ export class FakeIam {
       }
       this.assertionKids.push(key.kid);
       const claims = decodeJwt(assertion);
-      return send(res, 200, this.issue(typeof claims.scope === 'string' ? claims.scope : ''));
+      return sendJson(res, 200, this.issue(typeof claims.scope === 'string' ? claims.scope : ''));
     }
-    send(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
+    sendJson(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
   }
 
   /** STS token exchange, with the checks Google's STS makes of the request's shape. */
   private sts(res: ServerResponse, body: string): void {
     const form = new URLSearchParams(body);
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') return send(res, 400, { error: 'unsupported_grant_type' });
-    if (form.get('requested_token_type') !== 'urn:ietf:params:oauth:token-type:access_token') return send(res, 400, { error: 'invalid_request', error_description: 'requested_token_type' });
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') return sendJson(res, 400, { error: 'unsupported_grant_type' });
+    if (form.get('requested_token_type') !== 'urn:ietf:params:oauth:token-type:access_token') return sendJson(res, 400, { error: 'invalid_request', error_description: 'requested_token_type' });
     const subject = form.get('subject_token') ?? '';
     const audience = this.subjectTokens.get(subject);
     if (audience === undefined || form.get('audience') !== audience) {
-      return send(res, 400, { error: 'invalid_grant', error_description: 'The subject token is not valid for this audience.' });
+      return sendJson(res, 400, { error: 'invalid_grant', error_description: 'The subject token is not valid for this audience.' });
     }
-    if (!form.get('subject_token_type') || !form.get('scope')) return send(res, 400, { error: 'invalid_request', error_description: 'subject_token_type and scope are required' });
+    if (!form.get('subject_token_type') || !form.get('scope')) return sendJson(res, 400, { error: 'invalid_request', error_description: 'subject_token_type and scope are required' });
     const issued = this.issue(form.get('scope') ?? '');
-    send(res, 200, { ...issued, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+    sendJson(res, 200, { ...issued, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
   }
 
   private generateAccessToken(res: ServerResponse, email: string, body: string): void {
     const { scope, lifetime } = JSON.parse(body) as { scope?: unknown; lifetime?: unknown };
-    if (!Array.isArray(scope) || scope.length === 0) return send(res, 400, { error: { code: 400, message: 'scope is required' } });
+    if (!Array.isArray(scope) || scope.length === 0) return sendJson(res, 400, { error: { code: 400, message: 'scope is required' } });
     if (typeof lifetime !== 'string' || !/^\d+s$/.test(lifetime) || Number(lifetime.slice(0, -1)) > 3600) {
-      return send(res, 400, { error: { code: 400, message: 'lifetime must be at most 3600s' } });
+      return sendJson(res, 400, { error: { code: 400, message: 'lifetime must be at most 3600s' } });
     }
     const token = `ya29.imp-${randomBytes(12).toString('hex')}`;
     this.issuedTokens.push(token);
     this.tokenScopes.set(token, scope.join(' '));
     this.impersonatedTokens.set(email, [...(this.impersonatedTokens.get(email) ?? []), token]);
-    send(res, 200, { accessToken: token, expireTime: new Date(Date.now() + Number(lifetime.slice(0, -1)) * 1000).toISOString() });
+    sendJson(res, 200, { accessToken: token, expireTime: new Date(Date.now() + Number(lifetime.slice(0, -1)) * 1000).toISOString() });
   }
 
   private createKey(res: ServerResponse, email: string): void {
-    if (this.failing.iam) return send(res, this.failing.iam, { error: { code: this.failing.iam, message: 'Permission iam.serviceAccountKeys.create denied' } });
+    if (this.failing.iam) return sendJson(res, this.failing.iam, { error: { code: this.failing.iam, message: 'Permission iam.serviceAccountKeys.create denied' } });
     const key = generateTestKey();
     this.addKey(email, key);
     const projectId = /@([^.]+)\.iam\.gserviceaccount\.com$/.exec(email)?.[1] ?? 'unknown';
@@ -221,7 +221,7 @@ export class FakeIam {
       client_id: '1234567890',
       token_uri: 'https://oauth2.googleapis.com/token',
     };
-    send(res, 200, {
+    sendJson(res, 200, {
       name: `projects/${projectId}/serviceAccounts/${email}/keys/${key.kid}`,
       privateKeyType: 'TYPE_GOOGLE_CREDENTIALS_FILE',
       privateKeyData: Buffer.from(JSON.stringify(file)).toString('base64'),
@@ -230,35 +230,23 @@ export class FakeIam {
   }
 
   private deleteKey(res: ServerResponse, email: string, kid: string): void {
-    if (this.failing.iam) return send(res, this.failing.iam, { error: { code: this.failing.iam, message: 'Permission iam.serviceAccountKeys.delete denied' } });
+    if (this.failing.iam) return sendJson(res, this.failing.iam, { error: { code: this.failing.iam, message: 'Permission iam.serviceAccountKeys.delete denied' } });
     const keys = this.accountKeys.get(email);
-    if (!keys?.delete(kid)) return send(res, 404, { error: { code: 404, message: `Service account key ${kid} does not exist.` } });
+    if (!keys?.delete(kid)) return sendJson(res, 404, { error: { code: 404, message: `Service account key ${kid} does not exist.` } });
     this.google?.serviceAccounts.get(email)?.delete(kid);
     this.deletedKids.push(kid);
-    send(res, 200, {});
+    sendJson(res, 200, {});
   }
 
   private signBlob(res: ServerResponse, email: string, body: string): void {
-    if (this.failing.signBlob) return send(res, this.failing.signBlob, { error: { code: this.failing.signBlob, message: 'signBlob failed' } });
+    if (this.failing.signBlob) return sendJson(res, this.failing.signBlob, { error: { code: this.failing.signBlob, message: 'signBlob failed' } });
     const { payload } = JSON.parse(body) as { payload?: string };
     if (typeof payload !== 'string') throw new Error('payload is required');
     const keys = this.accountKeys.get(email);
     const key = keys ? [...keys.values()].pop() : undefined;
-    if (!key) return send(res, 403, { error: { code: 403, message: `no keys for ${email}` } });
+    if (!key) return sendJson(res, 403, { error: { code: 403, message: `no keys for ${email}` } });
     const signature = cryptoSign('sha256', Buffer.from(payload, 'base64'), key.privateKey);
-    send(res, 200, { keyId: key.kid, signedBlob: signature.toString('base64') });
+    sendJson(res, 200, { keyId: key.kid, signedBlob: signature.toString('base64') });
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
-}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT } from 'jose';
-import { type LoopbackServer, listenOnLoopback } from './loopback-server';
+import { type LoopbackServer, listenOnLoopback, readBody, sendJson } from './loopback-server';
 
 export interface IssuedCode {
   sub: string;
@@ -85,15 +85,15 @@ export class FakeOAuth {
       this.revokeHits += 1;
       if (this.failRevokes > 0) {
         this.failRevokes -= 1;
-        return send(res, 503, { error: 'unavailable' });
+        return sendJson(res, 503, { error: 'unavailable' });
       }
       const token = url.searchParams.get('token') ?? body.get('token') ?? '';
       const grant = this.refreshTokens.get(token);
-      if (!grant) return send(res, 400, { error: 'invalid_token' });
+      if (!grant) return sendJson(res, 400, { error: 'invalid_token' });
       grant.revoked = true;
-      return send(res, 200, {});
+      return sendJson(res, 200, {});
     }
-    if (req.method !== 'POST' || url.pathname !== '/token') return send(res, 404, { error: 'not_found' });
+    if (req.method !== 'POST' || url.pathname !== '/token') return sendJson(res, 404, { error: 'not_found' });
     let clientId = body.get('client_id');
     let secret = body.get('client_secret');
     const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
@@ -103,14 +103,14 @@ export class FakeOAuth {
     if (grantType === 'refresh_token') this.refreshHits += 1;
     if (this.failNext > 0) {
       this.failNext -= 1;
-      return send(res, 500, { error: 'internal_failure' });
+      return sendJson(res, 500, { error: 'internal_failure' });
     }
-    if (clientId !== this.clientId || secret !== this.clientSecret) return send(res, 401, { error: 'invalid_client' });
+    if (clientId !== this.clientId || secret !== this.clientSecret) return sendJson(res, 401, { error: 'invalid_client' });
     if (grantType === 'authorization_code') {
       const code = body.get('code') ?? '';
       this.redirectUris.push(body.get('redirect_uri') ?? '(none)');
       const issued = this.codes.get(code);
-      if (!issued || this.usedCodes.has(code)) return send(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
+      if (!issued || this.usedCodes.has(code)) return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
       this.usedCodes.add(code);
       const answer: Record<string, unknown> = {
         access_token: `ya29.${randomBytes(16).toString('hex')}`,
@@ -124,22 +124,22 @@ export class FakeOAuth {
         answer.refresh_token = refresh;
       }
       if (issued.idTokenSub !== 'none') answer.id_token = await this.idToken(issued.idTokenSub ?? issued.sub);
-      return send(res, 200, answer);
+      return sendJson(res, 200, answer);
     }
     if (grantType === 'refresh_token') {
       const grant = this.refreshTokens.get(body.get('refresh_token') ?? '');
       // Decided on arrival, answered after the delay (a slow network): a revoke that lands meanwhile is too late.
       const refused = !grant || grant.revoked;
       if (this.refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.refreshDelayMs));
-      if (refused || !grant) return send(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
-      return send(res, 200, {
+      if (refused || !grant) return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+      return sendJson(res, 200, {
         access_token: `ya29.${randomBytes(16).toString('hex')}`,
         expires_in: this.expiresIn,
         scope: grant.scopes.join(' '),
         token_type: 'Bearer',
       });
     }
-    return send(res, 400, { error: 'unsupported_grant_type' });
+    return sendJson(res, 400, { error: 'unsupported_grant_type' });
   }
 
   private idToken(sub: string): Promise<string> {
@@ -150,16 +150,3 @@ export class FakeOAuth {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}

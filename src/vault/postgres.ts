@@ -1,31 +1,6 @@
 import { Pool } from 'pg';
 import type { Envelope } from './envelope';
-import { type VaultListing, type VaultRepository, type VaultRow, migrations } from './repository';
-
-interface DbRow {
-  uid: string;
-  google_sub: string;
-  scopes: string;
-  key_id: string;
-  nonce: Buffer;
-  ciphertext: Buffer;
-  tag: Buffer;
-  created_at: string;
-  updated_at: string;
-  last_used_at: string | null;
-}
-
-function toRow(r: DbRow): VaultRow {
-  return {
-    uid: r.uid,
-    googleSub: r.google_sub,
-    scopes: JSON.parse(r.scopes) as string[],
-    envelope: { keyId: r.key_id, nonce: r.nonce, ciphertext: r.ciphertext, tag: r.tag },
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    ...(r.last_used_at !== null ? { lastUsedAt: Number(r.last_used_at) } : {}),
-  };
-}
+import { type DbRow, type VaultListing, type VaultRepository, type VaultRow, migrations, rowFromDb } from './repository';
 
 /** Any 64-bit key: migrations of concurrent starts are serialized by this advisory lock. */
 const MIGRATION_LOCK = 0x66627661756c74; // "fbvault"
@@ -81,7 +56,7 @@ export class PostgresVaultRepository implements VaultRepository {
 
   async get(uid: string): Promise<VaultRow | undefined> {
     const { rows } = await this.pool.query<DbRow>('SELECT * FROM google_vault WHERE uid = $1', [uid]);
-    return rows[0] ? toRow(rows[0]) : undefined;
+    return rows[0] ? rowFromDb(rows[0]) : undefined;
   }
 
   async put(row: VaultRow): Promise<void> {
@@ -116,7 +91,7 @@ export class PostgresVaultRepository implements VaultRepository {
 
   async list(limit: number, afterUid = ''): Promise<VaultListing[]> {
     const { rows } = await this.pool.query<DbRow>('SELECT * FROM google_vault WHERE uid COLLATE "C" > $1 ORDER BY uid COLLATE "C" LIMIT $2', [afterUid, limit]);
-    return rows.map(toRow).map(({ envelope: _e, ...rest }) => rest);
+    return rows.map(rowFromDb).map(({ envelope: _e, ...rest }) => rest);
   }
 
   async rowsNotUnder(keyId: string, limit: number, afterUid = ''): Promise<VaultRow[]> {
@@ -124,7 +99,7 @@ export class PostgresVaultRepository implements VaultRepository {
       'SELECT * FROM google_vault WHERE key_id <> $1 AND uid COLLATE "C" > $2 ORDER BY uid COLLATE "C" LIMIT $3',
       [keyId, afterUid, limit],
     );
-    return rows.map(toRow);
+    return rows.map(rowFromDb);
   }
 
   async replaceEnvelope(uid: string, expected: Envelope, next: Envelope): Promise<boolean> {

@@ -82,3 +82,30 @@ export function migrations(binary: 'BLOB' | 'BYTEA'): Migration[] {
 export function sameEnvelope(a: Envelope, b: Envelope): boolean {
   return a.keyId === b.keyId && a.nonce.equals(b.nonce) && a.ciphertext.equals(b.ciphertext) && a.tag.equals(b.tag);
 }
+
+/** A row as either database hands it back (PostgreSQL reads BIGINT as a string; SQLite as a number or bigint). */
+export interface DbRow {
+  uid: string;
+  google_sub: string;
+  scopes: string;
+  key_id: string;
+  nonce: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+  created_at: string | number | bigint;
+  updated_at: string | number | bigint;
+  last_used_at: string | number | bigint | null;
+}
+
+/** The one mapping of a database row to a VaultRow, for both backends. */
+export function rowFromDb(r: DbRow): VaultRow {
+  return {
+    uid: r.uid,
+    googleSub: r.google_sub,
+    scopes: JSON.parse(r.scopes) as string[],
+    envelope: { keyId: r.key_id, nonce: r.nonce, ciphertext: r.ciphertext, tag: r.tag },
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    ...(r.last_used_at !== null ? { lastUsedAt: Number(r.last_used_at) } : {}),
+  };
+}

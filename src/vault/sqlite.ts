@@ -2,32 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Envelope } from './envelope';
-import { type VaultListing, type VaultRepository, type VaultRow, migrations } from './repository';
-
-interface DbRow {
-  uid: string;
-  google_sub: string;
-  scopes: string;
-  key_id: string;
-  nonce: Buffer;
-  ciphertext: Buffer;
-  tag: Buffer;
-  created_at: number | bigint;
-  updated_at: number | bigint;
-  last_used_at: number | bigint | null;
-}
-
-function toRow(r: DbRow): VaultRow {
-  return {
-    uid: r.uid,
-    googleSub: r.google_sub,
-    scopes: JSON.parse(r.scopes) as string[],
-    envelope: { keyId: r.key_id, nonce: r.nonce, ciphertext: r.ciphertext, tag: r.tag },
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    ...(r.last_used_at !== null ? { lastUsedAt: Number(r.last_used_at) } : {}),
-  };
-}
+import { type DbRow, type VaultListing, type VaultRepository, type VaultRow, migrations, rowFromDb } from './repository';
 
 /** The vault in SQLite (`DATA_DIR/firebridge.db`, WAL mode, created 0600 in a 0700 folder). */
 export class SqliteVaultRepository implements VaultRepository {
@@ -63,7 +38,7 @@ export class SqliteVaultRepository implements VaultRepository {
 
   async get(uid: string): Promise<VaultRow | undefined> {
     const r = this.db.prepare('SELECT * FROM google_vault WHERE uid = ?').get(uid) as DbRow | undefined;
-    return r ? toRow(r) : undefined;
+    return r ? rowFromDb(r) : undefined;
   }
 
   async put(row: VaultRow): Promise<void> {
@@ -94,12 +69,12 @@ export class SqliteVaultRepository implements VaultRepository {
 
   async list(limit: number, afterUid = ''): Promise<VaultListing[]> {
     const rows = this.db.prepare('SELECT * FROM google_vault WHERE uid > ? ORDER BY uid LIMIT ?').all(afterUid, limit) as DbRow[];
-    return rows.map(toRow).map(({ envelope: _e, ...rest }) => rest);
+    return rows.map(rowFromDb).map(({ envelope: _e, ...rest }) => rest);
   }
 
   async rowsNotUnder(keyId: string, limit: number, afterUid = ''): Promise<VaultRow[]> {
     const rows = this.db.prepare('SELECT * FROM google_vault WHERE key_id <> ? AND uid > ? ORDER BY uid LIMIT ?').all(keyId, afterUid, limit) as DbRow[];
-    return rows.map(toRow);
+    return rows.map(rowFromDb);
   }
 
   async replaceEnvelope(uid: string, expected: Envelope, next: Envelope): Promise<boolean> {
