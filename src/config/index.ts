@@ -18,6 +18,9 @@ export { ConfigError };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `json` (one JSON object a line, for machines) or `pretty` (pino-pretty, for a developer's terminal). */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The project ID local mode uses: the `demo-` prefix marks a Firebase project that cannot exist. */
 export const LOCAL_PROJECT_ID = 'demo-firebridge';
@@ -44,6 +47,7 @@ export interface BaseConfig {
   port: number;
   host: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   nodeEnv: string;
   projectId: string;
   googleClientIds: readonly string[];
@@ -164,6 +168,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   const shared = {
     port: read(() => int(env, 'PORT', 8080, 0, 65535), 8080),
     logLevel: read(() => oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS), 'info'),
+    logFormat: read(() => logFormatOf(env, production), 'json'),
     nodeEnv,
     googleCertsUrl: read(() => url(env, 'GOOGLE_CERTS_URL', DEFAULT_GOOGLE_CERTS_URL), DEFAULT_GOOGLE_CERTS_URL),
     firebaseCertsUrl: read(() => url(env, 'FIREBASE_CERTS_URL', DEFAULT_FIREBASE_CERTS_URL), DEFAULT_FIREBASE_CERTS_URL),
@@ -244,6 +249,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     push,
     ...(vault !== undefined ? { vault } : {}),
   };
+}
+
+/** LOG_FORMAT: pretty is for a person at a terminal; production logs JSON, which log pipelines parse. */
+function logFormatOf(env: Env, production: boolean): LogFormat {
+  const format = oneOf(env, 'LOG_FORMAT', 'json', LOG_FORMATS);
+  if (format === 'pretty' && production) {
+    throw new ConfigError('LOG_FORMAT', 'is "pretty", which is for development; NODE_ENV=production logs JSON (one object a line) for log pipelines');
+  }
+  return format;
 }
 
 export type { AuthzSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
