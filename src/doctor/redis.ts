@@ -26,7 +26,8 @@ export const redisCheck: DoctorCheck = {
     const target = redisTarget(config);
     if (!target) return notApplicable('not configured (no REDIS_URL): each instance keeps its own state in memory');
     const where = describe(target);
-    const redis = connectRedis(target, REDIS_PING_TIMEOUT_MS);
+    // The server's own connection options (its command timeout included).
+    const redis = connectRedis(target);
     let timer: NodeJS.Timeout | undefined;
     try {
       const deadline = new Promise<'timeout'>((resolve) => {

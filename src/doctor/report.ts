@@ -10,7 +10,7 @@ export function configProblemsReport(err: ConfigError): DoctorReport {
     err.problems.map(
       (problem): CheckResult => ({
         id: 'config',
-        name: `configuration: ${problem.setting}`,
+        name: 'configuration',
         status: 'error',
         message: problem.message,
         fix: `fix ${problem.setting} (see .env.example and README "Configuration"); the server would not start`,

@@ -67,7 +67,7 @@ async function runOne(check: DoctorCheck, context: DoctorContext, deadlineMs: nu
   } catch (err) {
     const message =
       (err as Error | undefined)?.message === 'deadline'
-        ? `did not finish within ${Math.round(deadlineMs / 1000)} s`
+        ? `did not finish within ${deadlineMs} ms`
         : `the check itself failed: ${reasonOf(err)}`;
     return { id: check.id, name: check.name, ...fail(message) };
   } finally {
@@ -79,9 +79,13 @@ async function runOne(check: DoctorCheck, context: DoctorContext, deadlineMs: nu
  * Runs the checks, at most `concurrency` at a time; each is independent (one failing, throwing or
  * hanging never stops another). Results come back in the checks' order.
  */
-export async function runDoctor(context: DoctorContext, checks: readonly DoctorCheck[] = CHECKS, concurrency = DOCTOR_CONCURRENCY): Promise<DoctorReport> {
+export async function runDoctor(
+  context: DoctorContext,
+  options: { checks?: readonly DoctorCheck[]; concurrency?: number; deadlineMs?: number } = {},
+): Promise<DoctorReport> {
+  const { checks = CHECKS, concurrency = DOCTOR_CONCURRENCY } = options;
   const results: CheckResult[] = new Array(checks.length);
-  const deadlineMs = checkDeadlineMs(context.config);
+  const deadlineMs = options.deadlineMs ?? checkDeadlineMs(context.config);
   let next = 0;
   const worker = async () => {
     // Bounded: each pass takes one check, and there are checks.length of them.
