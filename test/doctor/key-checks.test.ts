@@ -110,6 +110,29 @@ describe('doctor: key files, key age, key active at Google', () => {
       expect(verdict.message).toContain('Firebase refuses every custom token it signs');
     });
 
+    it('another installed key deleted at Google (not the signing key): ⚠ retire it', async () => {
+      const first = fakes.google.createServiceAccount(fakes.google.projectId, 'two-keys');
+      const second = fakes.google.createServiceAccount(fakes.google.projectId, 'two-keys');
+      const dir = keysDirWith(first, second);
+      const entry = (kid: string) => ({ file: `${kid}.json`, addedAt: new Date().toISOString() });
+      writeFileSync(
+        path.join(dir, 'keyring.json'),
+        JSON.stringify({ version: 1, active: first.key.kid, keys: { [first.key.kid]: entry(first.key.kid), [second.key.kid]: entry(second.key.kid) } }),
+      );
+      expect(await runCheck(keyActiveCheck, fakes.env({}, dir))).toMatchObject({ status: 'ok', message: expect.stringContaining('all 2 keys') });
+      fakes.google.serviceAccounts.get(second.clientEmail)?.delete(second.key.kid);
+      const verdict = await runCheck(keyActiveCheck, fakes.env({}, dir));
+      expect(verdict.status).toBe('warn');
+      expect(verdict.message).toContain(second.key.kid);
+      expect(verdict.fix).toContain('npm run keys -- retire');
+    });
+
+    it('a service account unknown at Google (404): ✗', async () => {
+      const account = fakes.google.createServiceAccount(fakes.google.projectId, 'deleted-account');
+      fakes.google.serviceAccounts.delete(account.clientEmail);
+      expect(await runCheck(keyActiveCheck, fakes.env({}, keysDirWith(account)))).toMatchObject({ status: 'error', message: expect.stringContaining('HTTP 404') });
+    });
+
     it('a client_x509_cert_url elsewhere is refused, never fetched', async () => {
       let fetched = 0;
       const account = fakes.google.createServiceAccount(fakes.google.projectId, 'elsewhere');

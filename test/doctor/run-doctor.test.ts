@@ -74,6 +74,17 @@ describe('doctor: the runner and its reports', () => {
     expect(new Set(report.checks.map((c) => c.id)).size).toBe(CHECKS.length);
   });
 
+  it('local mode: the Google checks do not apply; local mode itself is a warning (exit 1)', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/firebridge-doctor-localmode-`);
+    const config = loadConfig({ NODE_ENV: 'development', KEYS_DIR: `${dir}/keys`, LOCAL_STATE_DIR: `${dir}/state` });
+    const report = await runDoctor({ ...context, config });
+    expect(report).toMatchObject({ mode: 'local', status: 'warn', exitCode: 1 });
+    expect(report.checks.filter((c) => c.status !== 'ok').map((c) => c.id)).toEqual(['unsafe-settings']);
+    expect(report.checks.filter((c) => c.id !== 'unsafe-settings').every((c) => c.skipped === true)).toBe(true);
+  });
+
   it('text: one line per check with ✓ / ⚠ / ✗, the name, what was found and what to do; then a summary', () => {
     const report = {
       status: 'error' as const,
