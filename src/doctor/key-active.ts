@@ -65,6 +65,16 @@ export const keyActiveCheck: DoctorCheck = {
     const gone: string[] = [];
     const goneOther: string[] = [];
     const problems: string[] = [];
+    // Keys of one account share its map: fetched once per URL (at most one call per distinct account).
+    const maps = new Map<string, Promise<Record<string, unknown>>>();
+    const mapAt = (url: string, email: string) => {
+      let map = maps.get(url);
+      if (!map) {
+        map = callGoogleJson(fetch, `x509 map of ${email}`, url, { method: 'GET', headers: { accept: 'application/json' } }, cfg.googleApis.timeoutMs);
+        maps.set(url, map);
+      }
+      return map;
+    };
     for (const entry of entries) {
       const url = x509UrlOf(path.join(keyring.dir, entry.file), entry.key.clientEmail, cfg);
       const refusal = x509UrlRefusal(url, cfg);
@@ -74,9 +84,10 @@ export const keyActiveCheck: DoctorCheck = {
       }
       let map: Record<string, unknown>;
       try {
-        map = await callGoogleJson(fetch, `x509 map of ${entry.key.clientEmail}`, url, { method: 'GET', headers: { accept: 'application/json' } }, cfg.googleApis.timeoutMs);
+        map = await mapAt(url, entry.key.clientEmail);
       } catch (err) {
-        problems.push(reasonOf(err));
+        const reason = reasonOf(err);
+        if (!problems.includes(reason)) problems.push(reason);
         continue;
       }
       if (!Object.hasOwn(map, entry.kid)) (entry === keyring.active ? gone : goneOther).push(`${entry.kid} (${entry.file})`);

@@ -119,7 +119,9 @@ describe('doctor: key files, key age, key active at Google', () => {
         path.join(dir, 'keyring.json'),
         JSON.stringify({ version: 1, active: first.key.kid, keys: { [first.key.kid]: entry(first.key.kid), [second.key.kid]: entry(second.key.kid) } }),
       );
+      fakes.google.x509Hits.length = 0;
       expect(await runCheck(keyActiveCheck, fakes.env({}, dir))).toMatchObject({ status: 'ok', message: expect.stringContaining('all 2 keys') });
+      expect(fakes.google.x509Hits).toEqual([first.clientEmail]); // one fetch for the account's two keys
       fakes.google.serviceAccounts.get(second.clientEmail)?.delete(second.key.kid);
       const verdict = await runCheck(keyActiveCheck, fakes.env({}, dir));
       expect(verdict.status).toBe('warn');
