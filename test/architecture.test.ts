@@ -16,6 +16,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   // Local mode's emulated Google serves its own routes with http/'s routing helpers; http/ never imports it.
   ['local'],
   ['compose'],
+  // `npm run doctor`'s checks: they build the server's own clients through compose/, and only cli/ runs them.
+  ['doctor'],
   ['main', 'index', 'cli'],
 ];
 

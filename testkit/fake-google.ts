@@ -32,10 +32,13 @@ export interface TestServiceAccount {
  * A fake Google on 127.0.0.1, written independently of the code under test (jose, node-forge):
  * - GET /oauth2/v3/certs: Google's JWKS, with Cache-Control max-age;
  * - GET /robot/v1/metadata/x509/securetoken@system.gserviceaccount.com: the x509 map;
+ * - GET /robot/v1/metadata/x509/<service account email>: that account's public keys as an x509 map
+ *   (a key deleted through the fake IAM is gone from it), as its key file's client_x509_cert_url names;
  * - POST /v1/accounts:signInWithCustomToken: verifies a custom token the way Google documents
  *   (RS256 by the service account's public key, aud, iss = sub = client_email, lifetime ≤ 1 h,
  *   uid ≤ 128, no reserved claims) and returns a Firebase ID token signed by securetoken.
- * Each endpoint counts its hits and can fail, return garbage, or hang.
+ * Each endpoint counts its hits and can fail, return garbage, or hang; every answer's Date header can be
+ * shifted (`dateOffsetMs`).
  */
 export class FakeGoogle {
   readonly google: KeySetEndpoint;
@@ -43,6 +46,11 @@ export class FakeGoogle {
   readonly serviceAccounts = new Map<string, Map<string, TestKey>>();
   signInHits = 0;
   readonly signInRejections: string[] = [];
+  /** Added to the time in every answer's Date header (a Google whose clock differs from this machine's). */
+  dateOffsetMs = 0;
+  /** Requests for service accounts' x509 maps (GET /robot/v1/metadata/x509/<email>), by email. */
+  readonly x509Hits: string[] = [];
+  private readonly accountCerts = new Map<string, string>();
   private constructor(
     private readonly loopback: LoopbackServer,
     readonly url: string,
@@ -109,8 +117,14 @@ export class FakeGoogle {
         client_id: '1234567890',
         auth_uri: 'https://accounts.google.com/o/oauth2/auth',
         token_uri: 'https://oauth2.googleapis.com/token',
+        client_x509_cert_url: this.serviceAccountCertsUrl(clientEmail),
       },
     };
+  }
+
+  /** Where a service account's public x509 map is (its key file's client_x509_cert_url). */
+  serviceAccountCertsUrl(clientEmail: string): string {
+    return `${this.url}/robot/v1/metadata/x509/${encodeURIComponent(clientEmail)}`;
   }
 
   /** A Google ID token as Google issues it; override any claim, the key or the header. */
@@ -167,13 +181,21 @@ export class FakeGoogle {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0];
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (this.dateOffsetMs !== 0) res.setHeader('date', new Date(Date.now() + this.dateOffsetMs).toUTCString());
+    const account = /^\/robot\/v1\/metadata\/x509\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && path === '/oauth2/v3/certs') {
       this.serveKeySet(res, this.google, () => ({ keys: this.google.keys.map(publicJwk) }));
     } else if (req.method === 'GET' && path === '/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com') {
       this.serveKeySet(res, this.securetoken, () =>
         Object.fromEntries(this.securetoken.keys.map((k) => [k.kid, this.securetoken.certs.get(k.kid)])),
       );
+    } else if (req.method === 'GET' && account && decodeURIComponent(account[1] as string) !== 'securetoken@system.gserviceaccount.com') {
+      const email = decodeURIComponent(account[1] as string);
+      this.x509Hits.push(email);
+      const keys = this.serviceAccounts.get(email);
+      if (!keys) return sendJson(res, 404, { error: { code: 404, message: `Service account ${email} not found` } });
+      sendJson(res, 200, Object.fromEntries([...keys.values()].map((key) => [key.kid, this.accountCertificate(key)])), { 'cache-control': 'public, max-age=3600' });
     } else if (req.method === 'POST' && path === '/v1/accounts:signInWithCustomToken') {
       this.signInHits += 1;
       const body = await readBody(req);
@@ -188,6 +210,15 @@ export class FakeGoogle {
     } else {
       sendJson(res, 404, { error: 'not found' });
     }
+  }
+
+  private accountCertificate(key: TestKey): string {
+    let pem = this.accountCerts.get(key.kid);
+    if (pem === undefined) {
+      pem = selfSignedCertificate(key, 'service-account.iam.gserviceaccount.com');
+      this.accountCerts.set(key.kid, pem);
+    }
+    return pem;
   }
 
   private serveKeySet(res: ServerResponse, endpoint: KeySetEndpoint, body: () => unknown): void {

@@ -125,6 +125,10 @@ export class PostgresVaultRepository implements VaultRepository {
     await this.pool.query('INSERT INTO google_vault_keys (key_id, key_check) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [keyId, check]);
   }
 
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -41,6 +41,8 @@ export interface VaultRepository {
   keyChecks(): Promise<Map<string, string>>;
   /** Records a key's check value unless one is recorded. */
   recordKeyCheck(keyId: string, check: string): Promise<void>;
+  /** Whether the database answers (a trivial query; `npm run doctor`): throws when it does not. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

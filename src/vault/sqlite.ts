@@ -99,6 +99,10 @@ export class SqliteVaultRepository implements VaultRepository {
     this.db.prepare('INSERT INTO google_vault_keys (key_id, key_check) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING').run(keyId, check);
   }
 
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
