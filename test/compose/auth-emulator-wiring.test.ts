@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { FakeIdentityToolkit } from '../../testkit/fake-identity-toolkit';
 import { bridgeFor } from '../../testkit/harness';
 import { unsignedToken } from '../../testkit/jwt-forge';
+import { spawnServer } from '../../testkit/spawn-server';
 
 /**
  * The configured server with FIREBASE_AUTH_EMULATOR_HOST, against fakes (the real emulator:
@@ -122,4 +126,26 @@ describe('FIREBASE_AUTH_EMULATOR_HOST, wired', () => {
     expect(revoked.status).toBe(401);
     expect(revoked.body.error_description).toBe('the token has been revoked');
   });
+
+  it('the server process starts with no key at all, warns once, is ready, and fetches no securetoken keys at start', async () => {
+    const before = fake.securetoken.hits;
+    const server = await spawnServer({
+      NODE_ENV: 'development',
+      FIREBASE_PROJECT_ID: PROJECT,
+      GOOGLE_CLIENT_IDS: 'web-client.apps.googleusercontent.com',
+      FIREBASE_AUTH_EMULATOR_HOST: new URL(emulator.url).host,
+      KEYS_DIR: mkdtempSync(path.join(tmpdir(), 'firebridge-emu-nokeys-')),
+      GOOGLE_CERTS_URL: fake.googleCertsUrl,
+      FIREBASE_CERTS_URL: fake.firebaseCertsUrl,
+    });
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      const me = await fetch(`${server.url}/v1/me`, { headers: { authorization: `Bearer ${unsignedToken(emulatorClaims())}` } });
+      expect(me.status).toBe(200);
+      expect(server.output().split('\n').filter((line) => line.includes('WITHOUT a signature check'))).toHaveLength(1);
+      expect(fake.securetoken.hits).toBe(before);
+    } finally {
+      await server.stop();
+    }
+  }, 20_000);
 });
