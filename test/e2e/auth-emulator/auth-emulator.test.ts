@@ -85,6 +85,8 @@ function jwtPart(token: string, index: 0 | 1): Record<string, unknown> {
     const claims = jwtPart(idToken, 1);
     expect(claims.email).toBeUndefined();
     expect(claims.email_verified).toBeUndefined();
+    // The other developer claims come through, as in production.
+    expect(claims).toMatchObject({ google_sub: '110000000000000000003', name: 'Ada Lovelace', picture: 'https://lh3.googleusercontent.com/a/photo' });
   });
 
   it('CHECK_REVOKED and admin revoke talk to the emulator (its Identity Toolkit, bearer owner)', async () => {
