@@ -16,7 +16,8 @@ export interface RecordedCall {
 /**
  * A fake Identity Toolkit on 127.0.0.1: accounts:lookup and accounts:update (validSince), as
  * firebase-admin uses them. Requires a bearer token that `acceptToken` approves (e.g. one the
- * FakeIam token endpoint issued). Records every call; `failWith` makes calls fail.
+ * FakeIam token endpoint issued). Records every call; `failWith` makes calls fail. `pathPrefix`
+ * serves it under a prefix, as the Auth Emulator does (`/identitytoolkit.googleapis.com/v1/...`).
  */
 export class FakeIdentityToolkit {
   readonly users = new Map<string, FakeUser>();
@@ -31,14 +32,21 @@ export class FakeIdentityToolkit {
     readonly url: string,
     readonly projectId: string,
     private readonly acceptToken: (token: string) => boolean,
+    private readonly route: RegExp,
   ) {}
 
-  static async start(projectId: string, acceptToken: (token: string) => boolean): Promise<FakeIdentityToolkit> {
+  static async start(
+    projectId: string,
+    acceptToken: (token: string) => boolean,
+    options: { pathPrefix?: string } = {},
+  ): Promise<FakeIdentityToolkit> {
     let fake: FakeIdentityToolkit | undefined;
     const loopback = await listenOnLoopback((req, res) => {
       void fake?.handle(req, res);
     });
-    fake = new FakeIdentityToolkit(loopback, loopback.url, projectId, acceptToken);
+    const prefix = (options.pathPrefix ?? '').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const route = new RegExp(`^${prefix}\\/v1\\/projects\\/([^/]+)(?:\\/tenants\\/([^/]+))?\\/accounts:(lookup|update)$`);
+    fake = new FakeIdentityToolkit(loopback, loopback.url, projectId, acceptToken, route);
     return fake;
   }
 
@@ -67,7 +75,7 @@ export class FakeIdentityToolkit {
     if (this.failWith) return void send(this.failWith, { error: { code: this.failWith, message: 'BACKEND_ERROR' } });
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer || !this.acceptToken(bearer)) return void send(401, { error: { code: 401, message: 'UNAUTHENTICATED' } });
-    const route = /^\/v1\/projects\/([^/]+)(?:\/tenants\/([^/]+))?\/accounts:(lookup|update)$/.exec(path);
+    const route = this.route.exec(path);
     const tenant = route?.[2];
     const known = tenant === undefined ? this.users : (this.tenantUsers.get(tenant) ?? new Map<string, FakeUser>());
     const method = route && route[1] === this.projectId ? route[3] : undefined;

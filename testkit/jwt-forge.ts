@@ -44,6 +44,14 @@ export function hmacToken(header: Record<string, unknown>, payload: unknown, sec
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
+/**
+ * An unsigned token as the Firebase Auth Emulator issues them: `{"alg":"none","typ":"JWT"}` (or the
+ * header given, verbatim), the payload, and an empty signature part.
+ */
+export function unsignedToken(payload: unknown, header: Record<string, unknown> = { alg: 'none', typ: 'JWT' }): string {
+  return `${b64u(header)}.${b64u(payload)}.`;
+}
+
 /** Re-encodes the payload of a signed token, keeping its header and signature. */
 export function tamperPayload(token: string, change: (payload: Record<string, unknown>) => void): string {
   const [h, p, s] = token.split('.') as [string, string, string];

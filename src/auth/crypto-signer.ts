@@ -2,11 +2,12 @@
  * The port custom tokens are signed through, after firebase-admin's CryptoSigner: it only signs
  * bytes. Building the token is the generator's job (custom-token-generator.ts). Implementations:
  * a key file held in memory (keys/key-file-signer.ts), IAM Credentials signBlob
- * (google/iam-signer.ts), local mode's throwaway key.
+ * (google/iam-signer.ts), local mode's throwaway key, and, for the Firebase Auth Emulator only,
+ * no signature at all (google/emulated-signer.ts, firebase-admin's EmulatedSigner).
  */
 export interface CryptoSigner {
-  /** The JWS algorithm of the signatures (the header's alg). */
-  readonly algorithm: 'RS256';
+  /** The JWS algorithm of the signatures (the header's alg): "none" only for the Auth Emulator. */
+  readonly algorithm: 'RS256' | 'none';
   /** Whether signing can work right now (readiness). */
   isReady(): boolean;
   /**

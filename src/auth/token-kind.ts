@@ -30,13 +30,26 @@ export function tokenKind(token: unknown): TokenKind | undefined {
   return GOOGLE_ISS.has(iss) ? 'google' : undefined;
 }
 
+/** What a Firebase verifier without FIREBASE_AUTH_EMULATOR_HOST tells the sender of an emulator token. */
+export const EMULATOR_TOKEN_REFUSAL = `this is ${NAMES.emulator}; set FIREBASE_AUTH_EMULATOR_HOST for local development`;
+
 /**
  * For a token already refused by the verifier of `expected` tokens: when it is recognisably another
  * kind, a refusal that says so ("this is a Google ID token; send a Firebase ID token") to use
  * instead of the generic one. Still a 401 invalid_token; undefined when the generic one stands.
+ * An Auth Emulator token at the Firebase verifier names the setting that accepts it
+ * (EMULATOR_TOKEN_REFUSAL); with `emulator` (that setting is on) it is its own kind, so the check
+ * that refused it speaks.
  */
-export function otherKindRefusal(token: unknown, expected: 'google' | 'firebase'): InvalidTokenError | undefined {
+export function otherKindRefusal(
+  token: unknown,
+  expected: 'google' | 'firebase',
+  options: { emulator?: boolean } = {},
+): InvalidTokenError | undefined {
   const kind = tokenKind(token);
   if (kind === undefined || kind === expected) return undefined;
+  if (kind === 'emulator' && expected === 'firebase') {
+    return options.emulator === true ? undefined : new InvalidTokenError(EMULATOR_TOKEN_REFUSAL, 'ERR_JWT_ALG');
+  }
   return new InvalidTokenError(`this is ${NAMES[kind]}; send ${NAMES[expected]}`, kind === 'emulator' ? 'ERR_JWT_ALG' : 'ERR_CLAIM_ISS');
 }

@@ -74,6 +74,19 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     localFcm = new LocalFcm(config.projectId, clock);
     push = localFcm;
   } else {
+    if (config.authEmulator !== undefined) {
+      // Said once, at start: what this setting turns off.
+      logger.warn(
+        {
+          authEmulator: config.authEmulator.host,
+          projectId: config.projectId,
+          identityToolkit: config.authEmulator.identityToolkitUrl,
+        },
+        'FIREBASE_AUTH_EMULATOR_HOST is set: the Auth Emulator\'s unsigned Firebase ID tokens (alg none) are accepted ' +
+          'WITHOUT a signature check (every claim is still checked; signed tokens are still signature-checked). ' +
+          'For local development only: never set it on a server real users reach.',
+      );
+    }
     googleKeys = httpKeySet(config.googleCertsUrl, settings, runtime);
     firebaseKeys = httpKeySet(config.firebaseCertsUrl, settings, runtime);
     signing = createSigning(config, runtime);

@@ -8,15 +8,22 @@ import { ServiceAccountTokenSource } from '../google/service-account-tokens';
 import type { Signing } from './signing';
 import type { Runtime } from './verifiers';
 
+/** The Auth Emulator's admin credential: the bearer `owner`, as firebase-admin's AuthHttpClient sends it. */
+const EMULATOR_OWNER_TOKEN: AccessTokenSource = {
+  getAccessToken: () => Promise.resolve('owner'),
+  accountEmail: () => Promise.resolve(undefined),
+};
+
 /**
  * The Google client the bridge's own calls (Identity Toolkit) are authorized with: keyless, the
  * signer's ADC tokens (one cache, one refresh); key files, the signing account's own tokens,
- * following the keyring's rotations.
+ * following the keyring's rotations; with the Auth Emulator, its `owner` bearer.
  */
 export function bridgeGoogleClient(config: ConfiguredConfig, signing: Signing, runtime: Runtime): GoogleApiClient {
   const { googleApis } = config;
   const keyFile = signing.keyFile;
   const tokens: AccessTokenSource =
+    (config.authEmulator !== undefined ? EMULATOR_OWNER_TOKEN : undefined) ??
     signing.accessTokens ??
     new ServiceAccountTokenSource({
       currentKey: () => keyFile?.currentKey(),
@@ -29,7 +36,9 @@ export function bridgeGoogleClient(config: ConfiguredConfig, signing: Signing, r
 }
 
 export function identityToolkit(config: ConfiguredConfig, client: GoogleApiClient): IdentityToolkitClient {
-  return new IdentityToolkitClient(client, { baseUrl: config.hardening.identityToolkitUrl, projectId: config.projectId, tenantId: config.tenantId });
+  // With the Auth Emulator, its Identity Toolkit (http://<host>/identitytoolkit.googleapis.com), as firebase-admin calls it.
+  const baseUrl = config.authEmulator?.identityToolkitUrl ?? config.hardening.identityToolkitUrl;
+  return new IdentityToolkitClient(client, { baseUrl, projectId: config.projectId, tenantId: config.tenantId });
 }
 
 /**

@@ -44,7 +44,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     );
     warnIfLocalModeIsReachable(config, logger);
   }
-  await Promise.all([deps.googleKeys.warm(), deps.firebaseKeys.warm()]).catch((err: unknown) => {
+  // With the Auth Emulator its tokens are unsigned: securetoken's keys are fetched only if a signed one comes.
+  const emulator = config.mode === 'configured' && config.authEmulator !== undefined;
+  await Promise.all([deps.googleKeys.warm(), emulator ? undefined : deps.firebaseKeys.warm()]).catch((err: unknown) => {
     logger.warn({ err: (err as Error).message }, 'key sets not fetched at start; will retry on demand');
   });
   // The vault's migrations and data key checks: a wrong key file stops the start.

@@ -3,6 +3,7 @@ import { CustomTokenGenerator, type CustomTokenMinter } from '../auth/custom-tok
 import type { AccessTokenSource } from '../google/access-token';
 import { GoogleApiClient } from '../google/client';
 import { ApplicationDefaultCredentials } from '../google/credentials';
+import { EMULATOR_SIGNER_ACCOUNT, EmulatedSigner } from '../google/emulated-signer';
 import { IamSigner } from '../google/iam-signer';
 import { warnOnWideModes } from '../keys/key-file-modes';
 import { KeyFileSigner } from '../keys/key-file-signer';
@@ -12,7 +13,8 @@ import type { Runtime } from './verifiers';
 
 /** How a configured server signs custom tokens, and what has to run while it serves. */
 export interface Signing {
-  mode: 'key-file' | 'keyless';
+  /** 'emulator': FIREBASE_AUTH_EMULATOR_HOST is set; custom tokens are unsigned, as firebase-admin's EmulatedSigner makes them. */
+  mode: 'key-file' | 'keyless' | 'emulator';
   minter: CustomTokenMinter;
   /** Key-file mode: follows KEYS_DIR (start/stop by the server; reload on SIGHUP). */
   keyring?: KeyringWatcher;
@@ -32,6 +34,19 @@ export interface Signing {
  */
 export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signing {
   const { logger, clock } = runtime;
+  if (config.authEmulator !== undefined) {
+    // What firebase-admin does with the emulator: no key, no credentials, KEYS_DIR never read.
+    logger.info(
+      { mode: 'emulator', serviceAccount: EMULATOR_SIGNER_ACCOUNT, project: config.projectId },
+      'FIREBASE_AUTH_EMULATOR_HOST is set: custom tokens are unsigned (alg none), for the Auth Emulator only; KEYS_DIR and SERVICE_ACCOUNT_EMAIL are not used',
+    );
+    return {
+      mode: 'emulator',
+      minter: new CustomTokenGenerator(new EmulatedSigner(), clock, config.tenantId),
+      start: async () => undefined,
+      stop: () => undefined,
+    };
+  }
   if (config.serviceAccountEmail !== undefined && !hasKeyFiles(config.keysDir)) {
     const tokens = new ApplicationDefaultCredentials({ config: config.googleApis, fetch: runtime.fetch, clock });
     const signer = new IamSigner({

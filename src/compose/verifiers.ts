@@ -48,14 +48,16 @@ export function firebaseVerifierSettings(config: Config): FirebaseVerifierSettin
     maxStaleSeconds: config.certsMaxStaleSeconds,
     cacheMaxEntries: config.verifiedTokenCacheMaxEntries,
     ...(config.tenantId === undefined ? {} : { tenantId: config.tenantId }),
+    ...(config.mode === 'configured' && config.authEmulator !== undefined ? { acceptUnsignedEmulatorTokens: true } : {}),
   };
 }
 
 /** Firebase ID tokens verified against `keys`, behind the bounded cache of verified tokens (0 entries: no cache). */
 export function cachedFirebaseVerifier(keys: KeySetCache, settings: FirebaseVerifierSettings, clock: Clock): FirebaseTokenVerifier {
-  const { projectId, skewSeconds, tenantId } = settings;
+  const { projectId, skewSeconds, tenantId, acceptUnsignedEmulatorTokens } = settings;
+  // Unsigned emulator tokens have no kid, so the cache never keeps them: each is verified (claims only, no key set).
   return new VerifiedTokenCache({
-    inner: new FirebaseIdTokenVerifier({ keys, projectId, skewSeconds, clock, tenantId }),
+    inner: new FirebaseIdTokenVerifier({ keys, projectId, skewSeconds, clock, tenantId, acceptUnsignedEmulatorTokens }),
     keys,
     clock,
     skewSeconds,

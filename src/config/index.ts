@@ -9,6 +9,7 @@ import { type AuthzSettings, authzSettings } from './authz';
 import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
+import { type AuthEmulatorSettings, authEmulatorSettings } from './emulator';
 import { ConfigProblems } from './problems';
 import { type FcmSettings, type PushSettings, fcmSettings, pushSettings } from './push';
 import { type VaultSettings, vaultSettings } from './vault';
@@ -86,6 +87,11 @@ export interface ConfiguredConfig extends BaseConfig, KeyringSettings {
   push: PushSettings;
   /** Google account linking and the refresh-token vault; undefined (off) without GOOGLE_OAUTH_CLIENT_ID. */
   vault?: VaultSettings;
+  /**
+   * FIREBASE_AUTH_EMULATOR_HOST (src/config/emulator.ts): the official Auth Emulator. Set: its unsigned
+   * ID tokens are accepted, custom tokens are unsigned, Identity Toolkit calls go to it. Never in production.
+   */
+  authEmulator?: AuthEmulatorSettings;
 }
 
 /** Local mode: an emulated Google, throwaway keys in localStateDir, a demo- project. */
@@ -118,16 +124,22 @@ export function isValidProjectId(value: string): boolean {
   return PROJECT_ID.test(value);
 }
 
-/** A real project's ID (never a demo- one, which cannot sign in real users). `name` is the setting or option. */
-export function checkProjectId(name: string, value: string): string {
+/**
+ * A real project's ID (never a demo- one, which cannot sign in real users, unless `allowDemo`: the
+ * Auth Emulator's). `name` is the setting or option.
+ */
+export function checkProjectId(name: string, value: string, allowDemo = false): string {
   if (!PROJECT_ID.test(value)) {
     throw new ConfigError(
       name,
       `"${value}" is not a valid project ID (6-30 lowercase letters, digits and hyphens, starting with a letter)`,
     );
   }
-  if (value.startsWith('demo-')) {
-    throw new ConfigError(name, 'a demo- project cannot sign in real users; unset it to use local mode');
+  if (value.startsWith('demo-') && !allowDemo) {
+    throw new ConfigError(
+      name,
+      'a demo- project cannot sign in real users; unset it to use local mode, or set FIREBASE_AUTH_EMULATOR_HOST to use it with the Firebase Auth Emulator',
+    );
   }
   return value;
 }
@@ -162,6 +174,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       ),
     );
   }
+  // The official Auth Emulator: configured mode only, never in production (src/config/emulator.ts).
+  const authEmulator = read(() => authEmulatorSettings(env, { local, production }), undefined);
   // LOCAL_MODE_PUBLIC=true lets local mode listen on a non-loopback HOST (a phone on the LAN); checked in every mode.
   const localModePublic = read(() => bool(env, 'LOCAL_MODE_PUBLIC', false), false);
 
@@ -218,7 +232,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       problems.add(new ConfigError('FIREBASE_PROJECT_ID', 'is required (your Firebase project ID, e.g. my-app-12345)'));
     }
   } else {
-    projectId = read(() => checkProjectId('FIREBASE_PROJECT_ID', projectIdRaw), undefined);
+    // A demo- project is one only the Auth Emulator knows: allowed with it.
+    projectId = read(() => checkProjectId('FIREBASE_PROJECT_ID', projectIdRaw, authEmulator !== undefined), undefined);
   }
   if (clientIds === undefined && env.GOOGLE_CLIENT_IDS === undefined) {
     problems.add(
@@ -248,6 +263,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     googleApis,
     push,
     ...(vault !== undefined ? { vault } : {}),
+    ...(authEmulator !== undefined ? { authEmulator } : {}),
   };
 }
 
@@ -260,7 +276,7 @@ function logFormatOf(env: Env, production: boolean): LogFormat {
   return format;
 }
 
-export type { AuthzSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
+export type { AuthEmulatorSettings, AuthzSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
 export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */

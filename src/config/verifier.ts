@@ -26,6 +26,8 @@ export interface FirebaseVerifierSettings {
   maxStaleSeconds: number;
   cacheMaxEntries: number;
   tenantId?: string;
+  /** FIREBASE_AUTH_EMULATOR_HOST (the server only): the Auth Emulator's unsigned ID tokens are accepted. */
+  acceptUnsignedEmulatorTokens?: boolean;
 }
 
 /**

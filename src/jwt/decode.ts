@@ -53,6 +53,28 @@ export function decodeJwt(token: unknown): DecodedJwt {
 }
 
 /**
+ * An unsigned JWT as the Firebase Auth Emulator issues them (`alg: "none"`, an empty signature),
+ * parsed as strictly as decodeJwt: same length limit, three parts, canonical base64url, JSON objects;
+ * the signature part must be empty and the header's alg exactly "none". Only for a verifier told
+ * to accept the emulator's tokens (FIREBASE_AUTH_EMULATOR_HOST). Never throws anything but InvalidTokenError.
+ */
+export function decodeUnsignedJwt(token: unknown): { header: JsonObject; payload: JsonObject } {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new InvalidTokenError('token must be a non-empty string', 'ERR_JWT_MALFORMED');
+  }
+  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token is too long', 'ERR_JWT_MALFORMED');
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (first < 0 || second !== token.length - 1) {
+    throw new InvalidTokenError('token is not an unsigned JWT (three dot-separated parts, the last one empty)', 'ERR_JWT_MALFORMED');
+  }
+  const header = parseSegment(token.slice(0, first), 'header');
+  const payload = parseSegment(token.slice(first + 1, second), 'payload');
+  if (header.alg !== 'none') throw new InvalidTokenError('an unsigned token must say alg "none"', 'ERR_JWT_ALG');
+  return { header, payload };
+}
+
+/**
  * The header and payload of a compact JWS, parsed as strictly as decodeJwt (same length limit,
  * canonical base64url, JSON objects) except that the signature may be empty; undefined when they
  * do not parse. Never throws. Only for telling what kind of token a refused one is, never for

@@ -14,7 +14,7 @@ const NOW = NOW_MS / 1000;
 
 const GOOGLE_AS_FIREBASE = 'this is a Google ID token; send a Firebase ID token';
 const FIREBASE_AS_GOOGLE = 'this is a Firebase ID token; send a Google ID token';
-const EMULATOR_AS_FIREBASE = 'this is an unsigned Auth Emulator token; send a Firebase ID token';
+const EMULATOR_AS_FIREBASE = 'this is an unsigned Auth Emulator token; set FIREBASE_AUTH_EMULATOR_HOST for local development';
 const EMULATOR_AS_GOOGLE = 'this is an unsigned Auth Emulator token; send a Google ID token';
 
 const googleClaims = (iss = 'https://accounts.google.com') => ({ iss, aud: WEB_CLIENT_ID, sub: '1101', iat: NOW - 10, exp: NOW + 3590 });
