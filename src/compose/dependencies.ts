@@ -17,6 +17,8 @@ import { KeyFileSigner } from '../keys/key-file-signer';
 import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
+import { playgroundRoutes } from '../local/playground-routes';
+import { strictRouter } from '../http/routing';
 import type { RedisRevocationBus } from '../store/redis-revocation-bus';
 import type { GoogleVault } from '../vault/vault';
 import { createRevocationBus, createStore } from './store';
@@ -155,6 +157,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     vault: googleVault,
     googleVerifier: googleIdVerifier,
     firebaseVerifier,
-    extraRoutes: local ? localRoutes(local, logger, localFcm) : undefined,
+    // Local mode's routes: the emulated Google, the fake FCM's record, and the playground page at /.
+    extraRoutes: local ? strictRouter().use(localRoutes(local, logger, localFcm), playgroundRoutes()) : undefined,
   };
 }
