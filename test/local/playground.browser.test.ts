@@ -1,0 +1,142 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { buildPlayground } from '../../scripts/build-playground';
+import { type RunningChromium, chromiumBinary, launchChromium } from '../../testkit/chromium';
+import { type SpawnedServer, spawnServer } from '../../testkit/spawn-server';
+
+const CHROMIUM = chromiumBinary();
+if (CHROMIUM === undefined) {
+  console.log('skipped: playground browser test (chromium is not installed; .ci/run installs it with apt-get install -y chromium)');
+}
+
+const USER = { email: 'grace@example.com', name: 'Grace Hopper', sub: '104242424242424242424' };
+const UID = `google:${USER.sub}`;
+/** Playwright's waits give up first (15 s), so a stuck step fails with what the page shows, not a bare timeout. */
+const STEP_TIMEOUT_MS = 30_000;
+
+/** The decoded claims (or header) a step shows for its token. */
+async function shown(page: Page, step: string, part: 'claims' | 'header' = 'claims'): Promise<Record<string, unknown>> {
+  return JSON.parse(await page.locator(`[data-step="${step}"] pre.${part}`).innerText()) as Record<string, unknown>;
+}
+
+async function rawToken(page: Page, step: string): Promise<string> {
+  return (await page.locator(`[data-step="${step}"] code.raw`).textContent()) ?? '';
+}
+
+/** Waits for a step to finish; a failed step fails the test with the page's own error text. */
+async function finished(page: Page, step: string): Promise<void> {
+  await page.locator(`[data-step="${step}"].done, .step.failed`).first().waitFor({ timeout: 15_000 });
+  const failed = page.locator('.step.failed');
+  if ((await failed.count()) > 0) throw new Error(`a step failed: ${await failed.first().innerText()}`);
+}
+
+(CHROMIUM ? describe : describe.skip)('the playground at / in local mode, in a real chromium', () => {
+  let server: SpawnedServer;
+  let browser: RunningChromium;
+  let page: Page;
+  const requests: string[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    // The test serves what `npm run build` builds (the server reads dist/playground/).
+    await buildPlayground();
+    const stateDir = path.join(mkdtempSync(path.join(tmpdir(), 'firebridge-play-')), '.local');
+    const emptyKeysDir = mkdtempSync(path.join(tmpdir(), 'firebridge-nokeys-'));
+    server = await spawnServer({ LOCAL_STATE_DIR: stateDir, KEYS_DIR: emptyKeysDir, LOG_LEVEL: 'info' });
+    browser = await launchChromium(CHROMIUM as string);
+    // Every request of the browser context (pages, workers), not only the page's.
+    browser.context.on('request', (req) => requests.push(req.url()));
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    // CSP violations, as the page itself sees them (an init script runs outside the page's CSP).
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+      });
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('loads with the CSP in force and nothing inline', async () => {
+    const response = await page.goto(`${server.url}/`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.getByText('Signed out').waitFor();
+    await expect(page.locator('#refresh').isDisabled()).resolves.toBe(true);
+  }, STEP_TIMEOUT_MS);
+
+  it('signs in as the chosen test user and shows every step decoded', async () => {
+    await page.fill('#email', USER.email);
+    await page.fill('#name', USER.name);
+    await page.fill('#sub', USER.sub);
+    await page.click('#sign-in-button');
+    await finished(page, 'me');
+
+    await expect(page.locator('#status').innerText()).resolves.toBe(`Signed in as ${UID}`);
+    const nonce = (await page.locator('[data-step="nonce"] pre').innerText()).trim();
+    const google = await shown(page, 'google-id-token');
+    expect(google).toMatchObject({ sub: USER.sub, email: USER.email, name: USER.name, nonce, iss: 'https://accounts.google.com' });
+    expect(await shown(page, 'google-id-token', 'header')).toMatchObject({ alg: 'RS256' });
+
+    expect((await page.locator('[data-step="custom-token"] pre.uid').innerText()).trim()).toBe(UID);
+    const custom = await shown(page, 'custom-token');
+    expect(custom).toMatchObject({ uid: UID, claims: { google_sub: USER.sub, email: USER.email, name: USER.name } });
+
+    const firebase = await shown(page, 'firebase-id-token');
+    expect(firebase).toMatchObject({
+      sub: UID,
+      aud: 'demo-firebridge',
+      iss: 'https://securetoken.google.com/demo-firebridge',
+      email: USER.email,
+      name: USER.name,
+    });
+    expect(await shown(page, 'firebase-id-token', 'header')).toMatchObject({ alg: 'RS256' });
+
+    const me = JSON.parse(await page.locator('[data-step="me"] pre.json').innerText()) as { uid: string; claims: Record<string, unknown> };
+    expect(me.uid).toBe(UID);
+    expect(me.claims).toMatchObject({ email: USER.email, google_sub: USER.sub, sub: UID });
+  }, STEP_TIMEOUT_MS);
+
+  it('refresh shows a new ID token, which /v1/me takes', async () => {
+    const before = await rawToken(page, 'firebase-id-token');
+    await page.click('#refresh');
+    await finished(page, 'me-refreshed');
+    const after = await rawToken(page, 'refreshed-id-token');
+    expect(after).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(after).not.toBe(before);
+    expect((await page.locator('[data-step="refreshed-id-token"] pre.differs').innerText()).trim()).toBe('true');
+    expect(await shown(page, 'refreshed-id-token')).toMatchObject({ sub: UID, aud: 'demo-firebridge' });
+    const me = JSON.parse(await page.locator('[data-step="me-refreshed"] pre.json').innerText()) as { uid: string };
+    expect(me.uid).toBe(UID);
+  }, STEP_TIMEOUT_MS);
+
+  it('a reload keeps the session; sign out ends it', async () => {
+    await page.reload();
+    await page.getByText(`Signed in as ${UID}`).waitFor();
+    await page.click('#sign-out');
+    await page.getByText('Signed out').waitFor();
+    await expect(page.locator('#steps > li').count()).resolves.toBe(0);
+    await expect(page.locator('#refresh').isDisabled()).resolves.toBe(true);
+  }, STEP_TIMEOUT_MS);
+
+  it('no request left 127.0.0.1, and the page logged no error or CSP violation', () => {
+    expect(requests.length).toBeGreaterThan(5);
+    expect(requests.filter((url) => !url.startsWith(`${server.url}/`))).toEqual([]);
+    expect(requests).toContain(`${server.url}/playground/playground.js`);
+    expect(problems).toEqual([]);
+  });
+
+  it('no token reached the server log', () => {
+    expect(server.output()).not.toMatch(/eyJ[\w-]{20,}\.eyJ/);
+  });
+});
