@@ -55,10 +55,10 @@ async function finished(page: Page, step: string): Promise<void> {
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     // CSP violations, as the page itself sees them (an init script runs outside the page's CSP).
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
-      });
+    await page.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (event) => {
+        console.error('CSP violation: ' + event.violatedDirective + ' ' + event.blockedURI);
+      });`,
     });
   }, 60_000);
 
@@ -71,6 +71,7 @@ async function finished(page: Page, step: string): Promise<void> {
     const response = await page.goto(`${server.url}/`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(server.output()).toContain(`"url":"${server.url}/","msg":"local mode playground: open it in a browser"`);
     await page.getByText('Signed out').waitFor();
     await expect(page.locator('#refresh').isDisabled()).resolves.toBe(true);
   }, STEP_TIMEOUT_MS);

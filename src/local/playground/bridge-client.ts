@@ -50,16 +50,21 @@ export interface Me {
   claims: Record<string, unknown>;
 }
 
-/** A refusal by the bridge, with its JSON error (`error`, `error_description`). */
-export class BridgeError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    description: string,
-  ) {
-    super(`${status} ${code}: ${description}`);
-    this.name = 'BridgeError';
-  }
+/** A refusal by the bridge: an Error with the status and the JSON error (`error`, `error_description`) it sent. */
+export interface BridgeError extends Error {
+  name: 'BridgeError';
+  status: number;
+  code: string;
+  description: string;
+}
+
+export function isBridgeError(err: unknown): err is BridgeError {
+  return err instanceof Error && err.name === 'BridgeError';
+}
+
+function bridgeError(status: number, code: string, description: string): BridgeError {
+  const err = new Error(`${status} ${code}: ${description}`);
+  return Object.assign(err, { name: 'BridgeError' as const, status, code, description });
 }
 
 export class BridgeClient {
@@ -147,7 +152,7 @@ export class BridgeClient {
 async function readJson<T>(res: Response): Promise<T> {
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) {
-    throw new BridgeError(res.status, String(body.error ?? 'error'), String(body.error_description ?? res.statusText));
+    throw bridgeError(res.status, String(body.error ?? 'error'), String(body.error_description ?? res.statusText));
   }
   return body as T;
 }
