@@ -16,6 +16,8 @@ import type { KeySetCache } from '../jwt/key-set-cache';
 import { KeyFileSigner } from '../keys/key-file-signer';
 import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
+import { LocalAccounts } from '../local/local-accounts';
+import { LocalIdentityToolkit } from '../local/local-identity-toolkit';
 import { localRoutes } from '../local/local-routes';
 import type { RedisRevocationBus } from '../store/redis-revocation-bus';
 import type { GoogleVault } from '../vault/vault';
@@ -35,6 +37,8 @@ export interface Dependencies extends AppDeps {
   signing?: Signing;
   googleVerifier: GoogleIdTokenVerifier;
   local?: LocalGoogle;
+  /** Local mode: the emulated Identity Toolkit and securetoken calls, on its persisted accounts. */
+  localToolkit?: LocalIdentityToolkit;
   /** Every push goes through this: FCM HTTP v1 in configured mode, the recording fake in local mode. */
   push: PushSender;
   /** Local mode: the fake FCM's record (GET /local/fcm/messages). */
@@ -64,10 +68,12 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   let minter: AppDeps['minter'];
   let signing: Signing | undefined;
   let local: LocalGoogle | undefined;
+  let localToolkit: LocalIdentityToolkit | undefined;
   let localFcm: LocalFcm | undefined;
   let push: PushSender;
   if (config.mode === 'local') {
     local = LocalGoogle.open(config.localStateDir, config.projectId, clock);
+    localToolkit = new LocalIdentityToolkit(local, LocalAccounts.open(config.localStateDir, clock));
     googleKeys = keySetCache(local.googleKeys, settings, runtime);
     firebaseKeys = keySetCache(local.securetokenKeys, settings, runtime);
     minter = new CustomTokenGenerator(new KeyFileSigner(local.serviceAccount), clock);
@@ -140,6 +146,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     minter,
     signing,
     local,
+    localToolkit,
     push,
     localFcm,
     pushRelay,
@@ -155,6 +162,9 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     vault: googleVault,
     googleVerifier: googleIdVerifier,
     firebaseVerifier,
-    extraRoutes: local ? localRoutes(local, logger, localFcm) : undefined,
+    extraRoutes:
+      local && localToolkit
+        ? localRoutes({ google: local, toolkit: localToolkit, logger, maxBodyBytes: config.maxBodyBytes, fcm: localFcm })
+        : undefined,
   };
 }
