@@ -110,13 +110,20 @@ async function finished(page: Page, step: string): Promise<void> {
 
   it('refresh shows a new ID token, which /v1/me takes', async () => {
     const before = await rawToken(page, 'firebase-id-token');
+    // An ID token is its claims signed (RS256 is deterministic) and iat counts seconds: a refresh within the second
+    // of sign-in would mint the very same token. So the refresh waits for the next second (at most one).
+    const { iat } = (await shown(page, 'firebase-id-token')) as { iat: number };
+    const wait = (iat + 1) * 1000 - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 20));
     await page.click('#refresh');
     await finished(page, 'me-refreshed');
     const after = await rawToken(page, 'refreshed-id-token');
     expect(after).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(after).not.toBe(before);
     expect((await page.locator('[data-step="refreshed-id-token"] pre.differs').innerText()).trim()).toBe('true');
-    expect(await shown(page, 'refreshed-id-token')).toMatchObject({ sub: UID, aud: 'demo-firebridge' });
+    const refreshed = await shown(page, 'refreshed-id-token');
+    expect(refreshed).toMatchObject({ sub: UID, aud: 'demo-firebridge', email: USER.email });
+    expect(refreshed.iat).toBeGreaterThan(iat);
     const me = JSON.parse(await page.locator('[data-step="me-refreshed"] pre.json').innerText()) as { uid: string };
     expect(me.uid).toBe(UID);
   }, STEP_TIMEOUT_MS);

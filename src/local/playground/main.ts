@@ -119,7 +119,8 @@ async function signIn(): Promise<void> {
   let nonce = '';
   let googleIdToken = '';
   let customToken = '';
-  await run('1. A nonce for the sign-in', 'nonce', 'POST /v1/nonce: single use, goes into the Google ID token.', async (step) => {
+  const nonceNote = 'POST /v1/nonce: single use, goes into the Google ID token.';
+  await run('1. A nonce for the sign-in', 'nonce', nonceNote, async (step) => {
     nonce = await client.nonce();
     step.value('nonce', nonce);
   });
@@ -128,11 +129,13 @@ async function signIn(): Promise<void> {
     'google-id-token',
     "POST /local/google/id-token: local mode's test Google (in your app: Google Identity Services).",
     async (step) => {
-      googleIdToken = await testGoogleIdToken(bridgeUrl, { email: input('email'), name: input('name'), sub: input('sub'), nonce });
+      const user = { email: input('email'), name: input('name'), sub: input('sub'), nonce };
+      googleIdToken = await testGoogleIdToken(bridgeUrl, user);
       step.token('Google ID token', googleIdToken);
     },
   );
-  await run('3. A Firebase custom token', 'custom-token', 'POST /v1/token/google: the bridge verifies the Google ID token.', async (step) => {
+  const exchangeNote = 'POST /v1/token/google: the bridge verifies the Google ID token.';
+  await run('3. A Firebase custom token', 'custom-token', exchangeNote, async (step) => {
     const exchange = await client.exchange(googleIdToken);
     customToken = exchange.customToken;
     step.value('uid', exchange.uid, 'uid').token('custom token', customToken);
@@ -158,11 +161,18 @@ async function callMe(title: string, name: string): Promise<void> {
 
 async function refresh(): Promise<void> {
   const previous = lastIdToken;
-  await run('Refreshed Firebase ID token', 'refreshed-id-token', 'getIdToken(true): a new ID token from the refresh token.', async (step) => {
-    lastIdToken = await client.refresh();
-    step.token('Firebase ID token', lastIdToken);
-    step.value('differs from the previous ID token', previous === undefined ? 'no previous token on this page' : String(previous !== lastIdToken), 'differs');
-  });
+  await run(
+    'Refreshed Firebase ID token',
+    'refreshed-id-token',
+    'getIdToken(true): a new ID token from the refresh token (asked again within the same second, the same token: ' +
+      'same claims, same iat).',
+    async (step) => {
+      lastIdToken = await client.refresh();
+      step.token('Firebase ID token', lastIdToken);
+      const differs = previous === undefined ? 'no previous token on this page' : String(previous !== lastIdToken);
+      step.value('differs from the previous ID token', differs, 'differs');
+    },
+  );
   await callMe('A protected route, with the refreshed token', 'me-refreshed');
 }
 
