@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { buildPlayground } from '../../scripts/build-playground';
 import { type RunningChromium, chromiumBinary, launchChromium } from '../../testkit/chromium';
+import { listenOnLoopback } from '../../testkit/loopback-server';
 import { type SpawnedServer, spawnServer } from '../../testkit/spawn-server';
 
 const CHROMIUM = chromiumBinary();
@@ -143,6 +144,46 @@ async function finished(page: Page, step: string): Promise<void> {
     expect(requests).toContain(`${server.url}/playground/playground.js`);
     expect(problems).toEqual([]);
   });
+
+  it('the same page served by a dev server on another loopback origin signs in through CORS', async () => {
+    // What a web app on `npm run dev` does: its page on http://127.0.0.1:<another port>, the bridge (local mode,
+    // which allows loopback origins by default) on its own. The page names the bridge in a meta tag.
+    const built = path.resolve(__dirname, '../../dist/playground');
+    const html = readFileSync(path.join(built, 'index.html'), 'utf8').replace(
+      '<meta charset="utf-8">',
+      `<meta charset="utf-8">\n  <meta name="firebridge-url" content="${server.url}">`,
+    );
+    const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css' };
+    const devServer = await listenOnLoopback((req, res) => {
+      const name = req.url === '/' ? undefined : /^\/playground\/(playground\.(?:js|css))$/.exec(req.url ?? '')?.[1];
+      if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+      else if (name) res.writeHead(200, { 'content-type': types[path.extname(name)] as string }).end(readFileSync(path.join(built, name)));
+      else res.writeHead(404).end();
+    });
+    const devPage = await browser.context.newPage();
+    const devRequests: string[] = [];
+    devPage.on('request', (req) => devRequests.push(req.url()));
+    devPage.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`dev page console error: ${message.text()}`);
+    });
+    try {
+      await devPage.goto(`${devServer.url}/`);
+      await devPage.getByText('Signed out').waitFor();
+      await devPage.fill('#email', 'linus@example.com');
+      await devPage.fill('#sub', '');
+      await devPage.click('#sign-in-button');
+      await finished(devPage, 'me');
+      const me = JSON.parse(await devPage.locator('[data-step="me"] pre.json').innerText()) as { claims: Record<string, unknown> };
+      expect(me.claims).toMatchObject({ email: 'linus@example.com', aud: 'demo-firebridge' });
+      // The calls went cross-origin to the bridge (preflights included), and nowhere else.
+      expect(devRequests.some((url) => url.startsWith(`${server.url}/identitytoolkit.googleapis.com/`))).toBe(true);
+      expect(devRequests.filter((url) => !url.startsWith(`${server.url}/`) && !url.startsWith(`${devServer.url}/`))).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await devPage.close();
+      await devServer.close();
+    }
+  }, STEP_TIMEOUT_MS);
 
   it('no token reached the server log', () => {
     expect(server.output()).not.toMatch(/eyJ[\w-]{20,}\.eyJ/);
