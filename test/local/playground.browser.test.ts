@@ -45,7 +45,8 @@ async function finished(page: Page, step: string): Promise<void> {
     await buildPlayground();
     const stateDir = path.join(mkdtempSync(path.join(tmpdir(), 'firebridge-play-')), '.local');
     const emptyKeysDir = mkdtempSync(path.join(tmpdir(), 'firebridge-nokeys-'));
-    server = await spawnServer({ LOCAL_STATE_DIR: stateDir, KEYS_DIR: emptyKeysDir, LOG_LEVEL: 'info' });
+    // REQUIRE_NONCE: the page's nonce (POST /v1/nonce, into the Google ID token) is checked and consumed.
+    server = await spawnServer({ LOCAL_STATE_DIR: stateDir, KEYS_DIR: emptyKeysDir, LOG_LEVEL: 'info', REQUIRE_NONCE: 'true' });
     browser = await launchChromium(CHROMIUM as string);
     // Every request of the browser context (pages, workers), not only the page's.
     browser.context.on('request', (req) => requests.push(req.url()));
@@ -182,6 +183,24 @@ async function finished(page: Page, step: string): Promise<void> {
     } finally {
       await devPage.close();
       await devServer.close();
+    }
+  }, STEP_TIMEOUT_MS);
+
+  it('a refusal shows on the failed step and in the status line', async () => {
+    // A page of its own: the refused request's 400 is a console error there by design.
+    const refusedPage = await browser.context.newPage();
+    try {
+      await refusedPage.goto(`${server.url}/`);
+      await refusedPage.getByText('Signed out').waitFor();
+      await refusedPage.fill('#sub', 'not printable ascii');
+      await refusedPage.click('#sign-in-button');
+      await refusedPage.locator('[data-step="google-id-token"].failed').waitFor();
+      await expect(refusedPage.locator('[data-step="google-id-token"] .error').innerText()).resolves.toMatch(/400.*"sub" must be printable ASCII/);
+      await expect(refusedPage.locator('#status').innerText()).resolves.toMatch(/^Failed: /);
+      await expect(refusedPage.locator('[data-step="custom-token"]').count()).resolves.toBe(0);
+      await expect(refusedPage.locator('#sign-in-button').isDisabled()).resolves.toBe(false);
+    } finally {
+      await refusedPage.close();
     }
   }, STEP_TIMEOUT_MS);
 
