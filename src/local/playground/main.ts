@@ -10,7 +10,7 @@ import { testGoogleIdToken } from './test-google';
 // The bridge's own page (GET /) calls its own origin. A copy served elsewhere (a dev server on localhost, as the
 // browser test does) names the bridge in <meta name="firebridge-url" content="http://127.0.0.1:8080">.
 const bridgeUrl = document.querySelector<HTMLMetaElement>('meta[name="firebridge-url"]')?.content || window.location.origin;
-// Local mode is its own Auth Emulator: any API key, and the SDK talks to this origin only.
+// Local mode is its own Auth Emulator: any API key, and the SDK talks to the bridge only.
 const client = new BridgeClient({ bridgeUrl, firebase: { apiKey: 'local-mode' }, emulator: true });
 
 function byId<T extends HTMLElement>(id: string): T {
