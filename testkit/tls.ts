@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { RequestOptions } from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import forge from 'node-forge';
@@ -48,9 +50,10 @@ export async function tlsRelay(hostnames: readonly string[], upstream: string): 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   class RelayAgent extends https.Agent {
-    override createConnection(options: tls.ConnectionOptions, callback?: () => void): tls.TLSSocket {
+    // The agent uses the returned socket (and ignores the callback when a socket is returned).
+    override createConnection(options: RequestOptions & tls.ConnectionOptions): Duplex {
       const servername = options.servername ?? (options.host as string);
-      return tls.connect({ ...options, host: '127.0.0.1', port, servername, ca: identity.cert }, callback);
+      return tls.connect({ ...options, host: '127.0.0.1', port, servername, ca: identity.cert });
     }
   }
   const agent = new RelayAgent({ keepAlive: false });
