@@ -137,6 +137,24 @@ export class InvalidTokenError extends FirebridgeError {
 }
 
 /**
+ * 400 in the Auth Emulator's dialect (local mode's Identity Toolkit and securetoken routes): `reason` is the
+ * emulator's code (INVALID_CUSTOM_TOKEN, INVALID_ID_TOKEN, TOKEN_EXPIRED, USER_NOT_FOUND, INVALID_REFRESH_TOKEN,
+ * OPERATION_NOT_ALLOWED, ...), answered as `{"error": {"message": "<reason> : <detail>"}}` so the client SDKs map it
+ * to `auth/<reason>`.
+ */
+export class AuthEmulatorError extends FirebridgeError {
+  readonly code = 'ERR_INVALID_REQUEST';
+  override readonly status = 400;
+  override readonly oauthError = 'invalid_request';
+  constructor(
+    readonly reason: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/**
  * 401 invalid_grant (RFC 6749 §5.2): a device sign-in code is wrong, expired, burnt, already used or unknown.
  * One description for every case, so the answer tells an attacker nothing.
  */

@@ -16,7 +16,11 @@ import type { KeySetCache } from '../jwt/key-set-cache';
 import { KeyFileSigner } from '../keys/key-file-signer';
 import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
+import { LocalAccounts } from '../local/local-accounts';
+import { LocalIdentityToolkit } from '../local/local-identity-toolkit';
 import { localRoutes } from '../local/local-routes';
+import { playgroundRoutes } from '../local/playground-routes';
+import { strictRouter } from '../http/routing';
 import type { RedisRevocationBus } from '../store/redis-revocation-bus';
 import type { GoogleVault } from '../vault/vault';
 import { createRevocationBus, createStore } from './store';
@@ -35,6 +39,8 @@ export interface Dependencies extends AppDeps {
   signing?: Signing;
   googleVerifier: GoogleIdTokenVerifier;
   local?: LocalGoogle;
+  /** Local mode: the emulated Identity Toolkit and securetoken calls, on its persisted accounts. */
+  localToolkit?: LocalIdentityToolkit;
   /** Every push goes through this: FCM HTTP v1 in configured mode, the recording fake in local mode. */
   push: PushSender;
   /** Local mode: the fake FCM's record (GET /local/fcm/messages). */
@@ -64,10 +70,12 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   let minter: AppDeps['minter'];
   let signing: Signing | undefined;
   let local: LocalGoogle | undefined;
+  let localToolkit: LocalIdentityToolkit | undefined;
   let localFcm: LocalFcm | undefined;
   let push: PushSender;
   if (config.mode === 'local') {
     local = LocalGoogle.open(config.localStateDir, config.projectId, clock);
+    localToolkit = new LocalIdentityToolkit(local, LocalAccounts.open(config.localStateDir, clock));
     googleKeys = keySetCache(local.googleKeys, settings, runtime);
     firebaseKeys = keySetCache(local.securetokenKeys, settings, runtime);
     minter = new CustomTokenGenerator(new KeyFileSigner(local.serviceAccount), clock);
@@ -153,6 +161,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     minter,
     signing,
     local,
+    localToolkit,
     push,
     localFcm,
     pushRelay,
@@ -168,6 +177,13 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     vault: googleVault,
     googleVerifier: googleIdVerifier,
     firebaseVerifier,
-    extraRoutes: local ? localRoutes(local, logger, localFcm) : undefined,
+    // Local mode's routes: the emulated Google and Auth Emulator, the fake FCM's record, and the playground page at /.
+    extraRoutes:
+      local && localToolkit
+        ? strictRouter().use(
+            localRoutes({ google: local, toolkit: localToolkit, logger, maxBodyBytes: config.maxBodyBytes, fcm: localFcm }),
+            playgroundRoutes(),
+          )
+        : undefined,
   };
 }

@@ -6,7 +6,8 @@ import type { Config } from '../config';
 import { createApp } from '../http/app';
 import { createHttpServer } from '../http/http-server';
 import { warnIfLocalModeIsReachable } from '../local/local-exposure';
-import { LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from '../local/local-routes';
+import { EMULATOR_PATHS, KEY_SET_PATHS, LOCAL_ID_TOKEN_PATH } from '../local/local-routes';
+import { PLAYGROUND_PATH } from '../local/playground-routes';
 import type { FetchFn } from '../outbound/fetch';
 import { type Dependencies, createDependencies } from './dependencies';
 import { startGoogleVault } from './vault';
@@ -37,7 +38,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         projectId: config.projectId,
         clientId: config.googleClientIds[0],
         stateDir: config.localStateDir,
-        endpoints: [LOCAL_ID_TOKEN_PATH, SIGN_IN_WITH_CUSTOM_TOKEN_PATH],
+        endpoints: [LOCAL_ID_TOKEN_PATH, ...EMULATOR_PATHS, ...KEY_SET_PATHS],
       },
       'LOCAL MODE: FIREBASE_PROJECT_ID and GOOGLE_CLIENT_IDS are not set, so firebridge emulates Google with ' +
         'throwaway keys. Tokens it mints are valid only here. Never expose this server; set NODE_ENV=production to forbid local mode.',
@@ -68,6 +69,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   logger.info({ url, mode: config.mode, projectId: config.projectId }, 'listening');
+  if (config.mode === 'local') logger.info({ url: `${url}${PLAYGROUND_PATH}` }, 'local mode playground: open it in a browser');
 
   const graceMs = options.shutdownGraceMs ?? 10_000;
   let closing: Promise<void> | undefined;

@@ -8,7 +8,8 @@ import { type DeviceCodeSettings, deviceCodeSettings } from './device';
 import { type AuthzSettings, authzSettings } from './authz';
 import { type HttpServerSettings, httpServerSettings } from './http';
 import { type Env, int, list, oneOf, str, url } from './parse';
-import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
+import { DEFAULT_LOCAL_PROJECT_ID, checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf, localProjectId } from './local-mode';
+import { type CorsSettings, corsSettings } from './cors';
 import { type AuthEmulatorSettings, authEmulatorSettings } from './emulator';
 import { ConfigProblems } from './problems';
 import { type FcmSettings, type PushSettings, fcmSettings, pushSettings } from './push';
@@ -23,8 +24,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** The project ID local mode uses: the `demo-` prefix marks a Firebase project that cannot exist. */
-export const LOCAL_PROJECT_ID = 'demo-firebridge';
 /** The OAuth client ID local mode's emulated Google issues ID tokens for. */
 export const LOCAL_CLIENT_ID = 'firebridge-local.apps.googleusercontent.com';
 
@@ -69,6 +68,8 @@ export interface BaseConfig {
   device: DeviceCodeSettings;
   /** Forward-auth (/v1/authz): the cookie and the rules every request must meet (src/config/authz.ts). */
   authz: AuthzSettings;
+  /** CORS_ORIGINS: the web origins browsers may call from (src/config/cors.ts). */
+  cors: CorsSettings;
   /**
    * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
    * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
@@ -196,7 +197,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     http: read(() => httpServerSettings(env), httpServerSettings({})),
     device: read(() => deviceCodeSettings(env, local), deviceCodeSettings({}, local)),
     authz: read(() => authzSettings(env), authzSettings({})),
+    cors: read(() => corsSettings(env, local), corsSettings({}, local)),
   };
+  // Checked in every mode (like LOCAL_STATE_DIR, it may stay in a deployment's .env, where it is ignored).
+  const localProject = read(() => localProjectId(env), DEFAULT_LOCAL_PROJECT_ID);
 
   if (local) {
     // Local mode mints tokens for anyone who asks: it stays on loopback unless told otherwise.
@@ -220,7 +224,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
       ...shared,
       mode: 'local',
       host,
-      projectId: LOCAL_PROJECT_ID,
+      projectId: localProject,
       googleClientIds: [LOCAL_CLIENT_ID],
       localStateDir,
     };
@@ -276,7 +280,7 @@ function logFormatOf(env: Env, production: boolean): LogFormat {
   return format;
 }
 
-export type { AuthEmulatorSettings, AuthzSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
+export type { AuthEmulatorSettings, AuthzSettings, CorsSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
 export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */

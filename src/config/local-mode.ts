@@ -5,6 +5,27 @@ import { ConfigError } from '../errors';
 import { MANIFEST_FILE, isKeyFileName } from './keys';
 import { type Env, str } from './parse';
 
+/** The project ID local mode uses by default: the `demo-` prefix marks a Firebase project that cannot exist. */
+export const DEFAULT_LOCAL_PROJECT_ID = 'demo-firebridge';
+
+const DEMO_PROJECT_ID = /^demo-[a-z0-9-]{0,24}[a-z0-9]$/;
+
+/**
+ * LOCAL_PROJECT_ID: the project local mode signs for (to match an Auth Emulator project, say). Only a `demo-`
+ * project (6-30 lowercase letters, digits and hyphens), so nothing local mode signs is valid for a real one.
+ */
+export function localProjectId(env: Env): string {
+  const raw = str(env, 'LOCAL_PROJECT_ID');
+  if (raw === undefined) return DEFAULT_LOCAL_PROJECT_ID;
+  if (!DEMO_PROJECT_ID.test(raw)) {
+    throw new ConfigError(
+      'LOCAL_PROJECT_ID',
+      `"${raw}" must start with demo- (a project that cannot exist) and be a project ID: 6-30 lowercase letters, digits and hyphens, e.g. demo-my-app`,
+    );
+  }
+  return raw;
+}
+
 /**
  * When local mode may switch on. It emulates Google and vouches for any identity a caller asks for, so
  * it starts only on a bare environment: a laptop, not a server someone forgot to configure.

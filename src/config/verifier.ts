@@ -1,5 +1,15 @@
 import { checkInt, checkUrl } from './parse';
-import { DEFAULT_FIREBASE_CERTS_URL, VERIFIER_BOUNDS, checkProjectId, checkTenantId } from './index';
+import { DEFAULT_FIREBASE_CERTS_URL, VERIFIER_BOUNDS, checkProjectId, checkTenantId, isValidProjectId } from './index';
+import { isLoopbackHost } from './local-mode';
+
+/**
+ * A `demo-` project (one that cannot exist) is verified only against keys on this machine: local mode's
+ * (`http://127.0.0.1:8080/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com`) or an emulator's.
+ */
+function checkVerifierProjectId(projectId: string, certsUrl: string): string {
+  if (projectId.startsWith('demo-') && isValidProjectId(projectId) && isLoopbackHost(new URL(certsUrl).hostname)) return projectId;
+  return checkProjectId('projectId', projectId);
+}
 
 /** The options of the library's `firebaseVerifier()`. */
 export interface FirebaseVerifierOptions {
@@ -32,7 +42,7 @@ export interface FirebaseVerifierSettings {
 
 /**
  * Validates the library's options with the server's rules and messages (each error names the
- * option): a real project ID, https (plain http only on loopback), and the same bounds as
+ * option): a real project ID (a demo- one only with a certsUrl on loopback, e.g. local mode's), https (plain http only on loopback), and the same bounds as
  * CLOCK_SKEW_SECONDS, CERTS_FETCH_TIMEOUT_MS, CERTS_REFETCH_COOLDOWN_MS, CERTS_MAX_STALE_SECONDS
  * and VERIFIED_TOKEN_CACHE_MAX_ENTRIES.
  */
@@ -40,9 +50,10 @@ export function verifierSettings(options: FirebaseVerifierOptions): FirebaseVeri
   const b = VERIFIER_BOUNDS;
   const n = (name: string, value: number | undefined, bounds: { def: number; min: number; max: number }) =>
     checkInt(name, value ?? bounds.def, bounds.min, bounds.max);
+  const certsUrl = checkUrl('certsUrl', options.certsUrl ?? DEFAULT_FIREBASE_CERTS_URL);
   return {
-    projectId: checkProjectId('projectId', String(options.projectId)),
-    certsUrl: checkUrl('certsUrl', options.certsUrl ?? DEFAULT_FIREBASE_CERTS_URL),
+    projectId: checkVerifierProjectId(String(options.projectId), certsUrl),
+    certsUrl,
     skewSeconds: n('skewSeconds', options.skewSeconds, b.clockSkewSeconds),
     fetchTimeoutMs: n('fetchTimeoutMs', options.fetchTimeoutMs, b.certsFetchTimeoutMs),
     cooldownMs: n('cooldownMs', options.cooldownMs, b.certsRefetchCooldownMs),

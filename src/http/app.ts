@@ -9,6 +9,7 @@ import type { PushSender } from '../auth/push-sender';
 import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
 import type { Config } from '../config';
 import type { SharedStore } from '../store/store';
+import { cors } from './cors';
 import { rateLimit } from './rate-limit';
 import { requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
@@ -49,7 +50,7 @@ export interface AppDeps {
   extraRoutes?: Router;
 }
 
-export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening' | 'device' | 'authz'>;
+export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening' | 'device' | 'authz' | 'cors'>;
 
 /** A fresh express app: no module-level state, everything comes from config and deps. */
 export function createApp(config: AppConfig, deps: AppDeps): Express {
@@ -64,6 +65,8 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
   app.use(helmet());
   app.use(requestLogger(deps.logger));
+  // CORS_ORIGINS (and local mode's loopback origins): answers allowed preflights, marks allowed answers.
+  app.use(cors(config.cors));
   app.use((_req, res, next) => {
     // Tokens must never be cached by a proxy or browser (RFC 6749 §5.1).
     res.setHeader('Cache-Control', 'no-store');

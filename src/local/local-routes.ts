@@ -1,12 +1,15 @@
 import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
-import { FirebridgeError, InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../errors';
 import { methodNotAllowed, strictRouter } from '../http/routing';
+import { emulatorRoutes } from './local-emulator-routes';
 import type { LocalFcm } from './local-fcm';
 import type { LocalGoogle, LocalIdTokenRequest } from './local-google';
+import type { LocalIdentityToolkit } from './local-identity-toolkit';
+import { keySetRoutes } from './local-key-set-routes';
 
-/** Path of the Auth Emulator's REST call, so a client SDK using connectAuthEmulator can sign in. */
-export const SIGN_IN_WITH_CUSTOM_TOKEN_PATH = '/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken';
+export { EMULATOR_PATHS, SIGN_IN_WITH_CUSTOM_TOKEN_PATH } from './local-emulator-routes';
+export { KEY_SET_PATHS } from './local-key-set-routes';
 export const LOCAL_ID_TOKEN_PATH = '/local/google/id-token';
 /** What local mode's fake FCM received, newest last. */
 export const LOCAL_FCM_MESSAGES_PATH = '/local/fcm/messages';
@@ -37,43 +40,30 @@ function readIdTokenRequest(body: unknown): LocalIdTokenRequest {
   };
 }
 
-/** Google's REST error shape, as the client SDKs expect it from Identity Toolkit. */
-function googleError(res: Response, err: unknown, logger: Logger): void {
-  if (err instanceof FirebridgeError && err.status < 500) {
-    res.status(400).json({
-      error: { code: 400, message: `INVALID_CUSTOM_TOKEN : ${err.message}`, status: 'INVALID_ARGUMENT' },
-    });
-    return;
-  }
-  logger.error({ err: (err as Error)?.message }, 'local signInWithCustomToken failed');
-  res.status(500).json({ error: { code: 500, message: 'INTERNAL', status: 'INTERNAL' } });
+export interface LocalRouteDeps {
+  google: LocalGoogle;
+  toolkit: LocalIdentityToolkit;
+  logger: Logger;
+  maxBodyBytes: number;
+  fcm?: LocalFcm;
 }
 
-/** Routes that exist only in local mode. */
-export function localRoutes(local: LocalGoogle, logger: Logger, fcm?: LocalFcm): Router {
+/** Routes that exist only in local mode: its test "Google", its key sets, the Auth Emulator's REST calls, the fake FCM's record. */
+export function localRoutes(deps: LocalRouteDeps): Router {
+  const { google: local, fcm } = deps;
   const router = strictRouter();
-  // The `:` is literal, not a route parameter (unescaped, `accounts<anything>` would match).
-  const signInRoute = SIGN_IN_WITH_CUSTOM_TOKEN_PATH.replace(':', '\\:');
   router.post(LOCAL_ID_TOKEN_PATH, async (req: Request, res: Response) => {
     const idToken = await local.mintGoogleIdToken(readIdTokenRequest(req.body));
     res.json({ idToken, expiresIn: 3600 });
   });
-  router.post(signInRoute, async (req: Request, res: Response) => {
-    try {
-      const token = (req.body as Record<string, unknown> | undefined)?.token;
-      if (typeof token !== 'string') throw new InvalidRequestError('"token" is required');
-      res.json(await local.signInWithCustomToken(token));
-    } catch (err) {
-      googleError(res, err, logger);
-    }
-  });
+  router.all(LOCAL_ID_TOKEN_PATH, methodNotAllowed('POST'));
+  router.use(keySetRoutes(local));
+  router.use(emulatorRoutes(deps.toolkit, { logger: deps.logger, maxBodyBytes: deps.maxBodyBytes }));
   if (fcm) {
     router.get(LOCAL_FCM_MESSAGES_PATH, (_req: Request, res: Response) => {
       res.json({ messages: fcm.messages() });
     });
     router.all(LOCAL_FCM_MESSAGES_PATH, methodNotAllowed('GET'));
   }
-  router.all(LOCAL_ID_TOKEN_PATH, methodNotAllowed('POST'));
-  router.all(signInRoute, methodNotAllowed('POST'));
   return router;
 }

@@ -155,10 +155,17 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
     const routes = servedRoutes(app);
     expect(routes.get('/local/google/id-token')).toEqual(new Set(['POST']));
     expect(routes.get('/local/fcm/messages')).toEqual(new Set(['GET', 'HEAD']));
-    expect(routes.get('/identitytoolkit.googleapis.com/v1/accounts\\:signInWithCustomToken')).toEqual(new Set(['POST']));
+    for (const call of ['signInWithCustomToken', 'lookup', 'update', 'delete']) {
+      expect(routes.get(`/identitytoolkit.googleapis.com/v1/accounts\\:${call}`)).toEqual(new Set(['POST']));
+    }
+    expect(routes.get('/securetoken.googleapis.com/v1/token')).toEqual(new Set(['POST']));
+    for (const keySet of ['/oauth2/v3/certs', '/oauth2/v1/certs', '/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com']) {
+      expect(routes.get(keySet)).toEqual(new Set(['GET', 'HEAD']));
+    }
     await expectMethodNotAllowedEverywhere(app, routes);
     await request(app).post('/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken').send({ token: 'x' }).expect(400);
     // Unescaped, ":signInWithCustomToken" was a route parameter and this path reached the handler.
     await request(app).post('/identitytoolkit.googleapis.com/v1/accountsAnything').send({ token: 'x' }).expect(404);
+    await request(app).post('/identitytoolkit.googleapis.com/v1/accounts:signUp').send({ token: 'x' }).expect(404);
   });
 });
