@@ -20,6 +20,8 @@ export { ConfigError };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Local mode's default project ID (LOCAL_PROJECT_ID may name another demo- one: read config.projectId). */
+export { DEFAULT_LOCAL_PROJECT_ID as LOCAL_PROJECT_ID };
 /** The OAuth client ID local mode's emulated Google issues ID tokens for. */
 export const LOCAL_CLIENT_ID = 'firebridge-local.apps.googleusercontent.com';
 
