@@ -75,7 +75,10 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   let push: PushSender;
   if (config.mode === 'local') {
     local = LocalGoogle.open(config.localStateDir, config.projectId, clock);
-    localToolkit = new LocalIdentityToolkit(local, LocalAccounts.open(config.localStateDir, clock));
+    const accounts = LocalAccounts.open(config.localStateDir, clock, {
+      onSaveError: (err) => logger.error({ err: err.message }, 'local mode could not write its accounts file; retrying with the next change'),
+    });
+    localToolkit = new LocalIdentityToolkit(local, accounts);
     googleKeys = keySetCache(local.googleKeys, settings, runtime);
     firebaseKeys = keySetCache(local.securetokenKeys, settings, runtime);
     minter = new CustomTokenGenerator(new KeyFileSigner(local.serviceAccount), clock);

@@ -88,6 +88,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
       server.close(() => {
         clearTimeout(timer);
         clearInterval(sweep);
+        // Local mode's users and refresh tokens, written now so a restart keeps them.
+        try {
+          deps.localToolkit?.flush();
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'local mode could not write its accounts file');
+        }
         // Shared state last: in-flight requests may still have needed it.
         Promise.all([deps.store.close(), deps.revocationBus?.close(), deps.googleVault?.close()]).then(() => resolve(), () => resolve());
       });

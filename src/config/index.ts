@@ -24,6 +24,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+/** Local mode's default project ID (LOCAL_PROJECT_ID may name another demo- one: read config.projectId). */
+export { DEFAULT_LOCAL_PROJECT_ID as LOCAL_PROJECT_ID };
 /** The OAuth client ID local mode's emulated Google issues ID tokens for. */
 export const LOCAL_CLIENT_ID = 'firebridge-local.apps.googleusercontent.com';
 

@@ -32,10 +32,16 @@ export interface LocalSession {
 export const MAX_LOCAL_USERS = 10_000;
 export const MAX_LOCAL_SESSIONS = 10_000;
 
-/** Lower bounds than the defaults (tests). */
-export interface LocalAccountLimits {
+/** How long changes gather before one write (a burst of sign-ins is one write of the file, not one each). */
+export const LOCAL_ACCOUNTS_SAVE_DELAY_MS = 100;
+
+export interface LocalAccountOptions {
+  /** Lower bounds than the defaults (tests). */
   maxUsers?: number;
   maxSessions?: number;
+  saveDelayMs?: number;
+  /** A write that failed (the change stays in memory and is written with the next one). */
+  onSaveError?: (err: Error) => void;
 }
 
 export const LOCAL_ACCOUNTS_FILE = 'accounts.json';
@@ -91,8 +97,8 @@ function touch<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
 }
 
 /**
- * Local mode's users and refresh tokens, in `<LOCAL_STATE_DIR>/accounts.json` (0600, written atomically on every
- * change), so a restart keeps signed-in SDK clients signed in. Bounded: MAX_LOCAL_USERS users and
+ * Local mode's users and refresh tokens, in `<LOCAL_STATE_DIR>/accounts.json` (0600, written atomically within
+ * LOCAL_ACCOUNTS_SAVE_DELAY_MS of a change, and at shutdown), so a restart keeps signed-in SDK clients signed in. Bounded: MAX_LOCAL_USERS users and
  * MAX_LOCAL_SESSIONS refresh tokens, the least recently used dropped first. Refresh tokens are stored hashed.
  */
 export class LocalAccounts {
@@ -101,19 +107,21 @@ export class LocalAccounts {
 
   private readonly maxUsers: number;
   private readonly maxSessions: number;
+  private dirty = false;
+  private saveTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly file: string,
     private readonly clock: Clock,
-    limits: LocalAccountLimits,
+    private readonly options: LocalAccountOptions,
   ) {
-    this.maxUsers = limits.maxUsers ?? MAX_LOCAL_USERS;
-    this.maxSessions = limits.maxSessions ?? MAX_LOCAL_SESSIONS;
+    this.maxUsers = options.maxUsers ?? MAX_LOCAL_USERS;
+    this.maxSessions = options.maxSessions ?? MAX_LOCAL_SESSIONS;
   }
 
-  static open(stateDir: string, clock: Clock, limits: LocalAccountLimits = {}): LocalAccounts {
+  static open(stateDir: string, clock: Clock, options: LocalAccountOptions = {}): LocalAccounts {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    const accounts = new LocalAccounts(path.join(stateDir, LOCAL_ACCOUNTS_FILE), clock, limits);
+    const accounts = new LocalAccounts(path.join(stateDir, LOCAL_ACCOUNTS_FILE), clock, options);
     accounts.load();
     return accounts;
   }
@@ -146,7 +154,35 @@ export class LocalAccounts {
     }
   }
 
+  /** Writes the file soon (LOCAL_ACCOUNTS_SAVE_DELAY_MS), once for every change made until then. */
   private save(): void {
+    this.dirty = true;
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => {
+      try {
+        this.flush();
+      } catch (err) {
+        this.options.onSaveError?.(err as Error);
+      }
+    }, this.options.saveDelayMs ?? LOCAL_ACCOUNTS_SAVE_DELAY_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Writes pending changes now (the server's shutdown does, so a restart loses nothing). */
+  flush(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      this.write();
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+  }
+
+  private write(): void {
     const state: StoredState = {
       version: VERSION,
       users: [...this.users.values()],

@@ -41,10 +41,10 @@ function published(key: LocalKey, commonName: string, now: number): PublishedKey
 /**
  * Local mode's emulation of the Google side, on throwaway keys in its own folder:
  * - "Google" that mints test Google ID tokens for LOCAL_CLIENT_ID;
- * - a service account (demo-firebridge) that signs custom tokens;
+ * - a service account of the project (LOCAL_PROJECT_ID, a demo- one) that signs custom tokens;
  * - Identity Toolkit's checks of custom tokens and ID tokens, and the Firebase ID tokens it signs with a local
  *   securetoken key (the accounts live in src/local/local-accounts.ts, the REST calls in local-identity-toolkit.ts);
- * - the certificates of its public keys, minted at start (src/local/local-key-sets.ts publishes them).
+ * - the certificates of its public keys, minted at start (src/local/local-key-set-routes.ts serves them).
  * Nothing it signs is valid for a real project: the project ID is a demo- one and the keys are
  * its own. It never reads KEYS_DIR.
  */

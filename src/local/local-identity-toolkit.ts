@@ -54,6 +54,11 @@ export class LocalIdentityToolkit {
     private readonly accounts: LocalAccounts,
   ) {}
 
+  /** Writes the accounts' pending changes (at shutdown). */
+  flush(): void {
+    this.accounts.flush();
+  }
+
   /** A user the ID token names, or USER_NOT_FOUND (deleted, or never signed in here). */
   private async userOf(body: Body): Promise<{ user: LocalUser; payload: JsonObject }> {
     const { uid, payload } = await this.google.checkFirebaseIdToken(body.idToken);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT, decodeJwt } from 'jose';
@@ -233,6 +233,8 @@ describe("local mode's Identity Toolkit, as the Auth Emulator answers it", () =>
     const first = localBridge();
     const session = await signIn(first, 'ken', { role: 'ops' });
     await request(first.app).post(UPDATE).send({ idToken: session.idToken, displayName: 'Ken' }).expect(200);
+    // What the server's shutdown does (a burst of changes is written once, within 100 ms, or at shutdown).
+    first.deps.localToolkit!.flush();
     const file = path.join(first.stateDir, 'accounts.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).not.toContain(session.refreshToken);
@@ -247,8 +249,9 @@ describe("local mode's Identity Toolkit, as the Auth Emulator answers it", () =>
   it('a damaged accounts file stops the start with a message naming LOCAL_STATE_DIR', async () => {
     const bridge = localBridge();
     await signIn(bridge);
+    bridge.deps.localToolkit!.flush();
     const file = path.join(bridge.stateDir, 'accounts.json');
-    require('node:fs').writeFileSync(file, '{"version":1,"users":[{"uid":5}],"sessions":[]}');
+    writeFileSync(file, '{"version":1,"users":[{"uid":5}],"sessions":[]}');
     expect(() => localBridge(bridge.stateDir)).toThrow(/LOCAL_STATE_DIR: .*accounts\.json is not local mode's accounts file/);
   });
 
@@ -263,6 +266,18 @@ describe("local mode's Identity Toolkit, as the Auth Emulator answers it", () =>
 });
 
 describe('LocalAccounts bounds', () => {
+  it('writes a burst of changes once, soon after them, by itself', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'firebridge-accounts-'));
+    const file = path.join(dir, 'accounts.json');
+    const accounts = LocalAccounts.open(dir, manualClock(START), { saveDelayMs: 20 });
+    const tokens = ['a', 'b', 'c'].map((uid) => accounts.signIn(uid, {}).refreshToken);
+    expect(existsSync(file)).toBe(false);
+    for (let waited = 0; !existsSync(file) && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    const reopened = LocalAccounts.open(dir, manualClock(START));
+    for (const token of tokens) expect(reopened.session(token)).not.toBe('unknown');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
   it('keeps at most maxSessions refresh tokens and maxUsers users, dropping the least recently used', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'firebridge-accounts-'));
     const clock = manualClock(START);
@@ -273,6 +288,7 @@ describe('LocalAccounts bounds', () => {
     expect(accounts.session(tokens[1] as string)).toBe('user-gone');
     expect(accounts.get('a')).toBeUndefined();
     expect(accounts.session(tokens[4] as string)).toMatchObject({ user: { uid: 'e' } });
+    accounts.flush();
     const reopened = LocalAccounts.open(dir, clock, { maxUsers: 3, maxSessions: 4 });
     expect(reopened.get('c')).toBeDefined();
     expect(reopened.session(tokens[4] as string)).toMatchObject({ session: { uid: 'e' } });
