@@ -10,6 +10,7 @@ import { createApp } from '../src/http/app';
 import { createLogger } from '../src/logger';
 import { type Dependencies, createDependencies } from '../src/compose/dependencies';
 import type { FakeGoogle, TestServiceAccount } from './fake-google';
+import { testAuditLog } from './spawn-server';
 
 export const WEB_CLIENT_ID = 'web-client.apps.googleusercontent.com';
 
@@ -48,6 +49,7 @@ export function configuredEnv(fake: FakeGoogle, keysDir: string, extra: Record<s
     GOOGLE_CERTS_URL: fake.googleCertsUrl,
     FIREBASE_CERTS_URL: fake.firebaseCertsUrl,
     LOG_LEVEL: 'info',
+    AUDIT_LOG: testAuditLog(),
     ...extra,
   };
 }

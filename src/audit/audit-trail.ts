@@ -1,3 +1,5 @@
+import { FirebridgeError } from '../errors';
+
 /**
  * The audit port: what rules, routes and scripts call to record a security event. The chain writer
  * (./chain-writer.ts) implements it; events never carry a token, code or key (the writer also drops
@@ -36,3 +38,21 @@ export interface AuditStatus {
 
 /** A trail that records nothing (library users who did not ask for one). */
 export const NO_AUDIT: AuditTrail = { record: () => undefined };
+
+/** The trail as the server holds it: record, plus what /readyz and shutdown need. */
+export interface AuditLog extends AuditTrail {
+  status(): AuditStatus;
+  /** Writes what is queued; true when all of it got written. */
+  flush(): Promise<boolean>;
+  /** The last flush (shutdown). */
+  close(): Promise<boolean>;
+}
+
+/**
+ * How a refused or failed step is audited: `refused` (the caller's fault: a 4xx) or `failed` (ours: a
+ * 5xx), with the error's code as `reason` (`unexpected` for anything not a firebridge error). Never its message.
+ */
+export function auditFailure(err: unknown): { outcome: 'refused' | 'failed'; reason: string } {
+  if (err instanceof FirebridgeError) return { outcome: err.status < 500 ? 'refused' : 'failed', reason: err.code };
+  return { outcome: 'failed', reason: 'unexpected' };
+}

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { type AuditFs, nodeAuditFs } from './audit-fs';
-import type { AuditEvent, AuditStatus, AuditTrail, AuditValue } from './audit-trail';
+import type { AuditEvent, AuditLog, AuditStatus, AuditValue } from './audit-trail';
 import { type ChainLink, GENESIS, type LineHasher, formatHead, formatLine, headFileOf, lineHasher, parseHead, parseLine } from './chain';
 import { linesOf, rotatedFiles } from './chain-files';
 
@@ -96,7 +96,7 @@ export function sanitizeAuditEvent(event: AuditEvent, includeEmail: boolean): Qu
  * the head and the log disagree otherwise (the log was cut or edited), it logs an error, writes an
  * `audit.head_mismatch` event and chains on from the head, so the break stays visible to `verify`.
  */
-export class ChainWriter implements AuditTrail {
+export class ChainWriter implements AuditLog {
   private readonly fs: AuditFs;
   private readonly hash: LineHasher;
   private readonly maxPending: number;
