@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { type AuditFs, nodeAuditFs } from './audit-fs';
 import type { AuditEvent, AuditLog, AuditStatus, AuditValue } from './audit-trail';
-import { type ChainLink, GENESIS, type LineHasher, formatHead, formatLine, headFileOf, lineHasher, parseHead, parseLine } from './chain';
+import { type ChainLink, GENESIS, type LineHasher, RESERVED_FIELDS, formatHead, formatLine, headFileOf, lineHasher, parseHead, parseLine } from './chain';
 import { linesOf, rotatedFiles } from './chain-files';
 
 /** Events queued at most; beyond it new events are dropped and counted (status().dropped, /readyz). */
@@ -70,7 +70,7 @@ interface OpenState extends ChainLink {
 export function sanitizeAuditEvent(event: AuditEvent, includeEmail: boolean): Queued['fields'] {
   const fields: Queued['fields'] = { event: String(event.event).slice(0, 64) };
   for (const [name, value] of Object.entries(event)) {
-    if (name === 'event' || value === undefined) continue;
+    if (RESERVED_FIELDS.has(name) || value === undefined) continue;
     const lower = name.toLowerCase();
     if (FORBIDDEN_FIELDS.has(lower)) continue;
     if (lower === 'email' && !includeEmail) continue;

@@ -78,7 +78,7 @@ export async function verifyChain(file: string, options: VerifyOptions = {}): Pr
     return result({ file: lastFile, line: lastLineNo + 1, reason: `the head file says the chain ends at seq ${head.seq}, the log ends at seq ${seq} (lines were cut from the end)` });
   }
   if (head.seq < seq) {
-    return result({ file: lastFile, line: lastLineNo - (seq - head.seq) + 1, reason: `lines after seq ${head.seq}, where the head file says the chain ends (appended by something else, or the writer stopped before updating the head)` });
+    return result({ file: lastFile, line: Math.max(1, lastLineNo - (seq - head.seq) + 1), reason: `lines after seq ${head.seq}, where the head file says the chain ends (appended by something else, or the writer stopped before updating the head)` });
   }
   if (head.hash !== prev) return result({ file: lastFile, line: lastLineNo, reason: 'the last line is not the one the head file names (replaced)' });
   return result();
