@@ -179,6 +179,11 @@ export class ChainWriter implements AuditLog {
   private async writeQueued(): Promise<void> {
     if (this.queue.length === 0) return;
     try {
+      // After a failure (the folder removed meanwhile, say): recreate the folder, never the chain's state,
+      // so the new file's first line still follows the last one written and `verify` shows the gap.
+      if (this.failing !== undefined && this.state !== undefined && this.options.file !== '-') {
+        await this.fs.mkdir(path.dirname(this.options.file)).catch(() => undefined);
+      }
       const state = this.state ?? (await this.open());
       this.state = state;
       await this.writeBatch(state, this.queue.length);
