@@ -55,6 +55,8 @@ export class KeyringWatcher {
   /** The reload running now, if any, and the one requested meanwhile (at most one waits). */
   private active?: Promise<void>;
   private pending?: PendingReload;
+  /** The last rejection recorded in the audit trail (cleared by a good reload). */
+  private lastFailureAudited?: string;
 
   constructor(private readonly options: KeyringWatcherOptions) {
     this.current = options.initial;
@@ -136,13 +138,13 @@ export class KeyringWatcher {
 
   private rejected(trigger: string, err: unknown): void {
     // KeyFileError messages name the file and the problem, never key material.
-    this.options.audit?.record({
-      event: 'key.reload_failed',
-      trigger,
-      reason: (err as { code?: string }).code ?? 'unexpected',
-      detail: (err as Error).message,
-      activeKid: this.current.active.kid,
-    });
+    const reason = (err as { code?: string }).code ?? 'unexpected';
+    const detail = (err as Error).message;
+    // Audited once per distinct failure: an unreadable directory is logged on every poll, not audited on every poll.
+    if (this.lastFailureAudited !== `${reason} ${detail}`) {
+      this.lastFailureAudited = `${reason} ${detail}`;
+      this.options.audit?.record({ event: 'key.reload_failed', trigger, reason, detail, activeKid: this.current.active.kid });
+    }
     this.options.logger.error(
       { trigger, dir: this.options.dir, err: (err as Error).message, activeKid: this.current.active.kid },
       'key directory change rejected; still signing with the last good keyring',
@@ -178,6 +180,7 @@ export class KeyringWatcher {
     // Swap even when the kid is the same: the file may have been replaced by a re-download.
     signer.setKey(next.active.key);
     this.current = next;
+    this.lastFailureAudited = undefined;
     this.options.audit?.record({
       event: activeChanged ? 'key.rotate' : 'key.reload',
       trigger,

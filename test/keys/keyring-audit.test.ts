@@ -16,7 +16,7 @@ describe('key events reach the audit trail', () => {
   });
   afterAll(() => fake.close());
 
-  it('a rotation seen by the server is key.rotate (new kid, previous kid, added); a rejected change is key.reload_failed; no key material', async () => {
+  it('a rotation seen by the server is key.rotate (new kid, previous kid, added); a rejected change is key.reload_failed, once per distinct failure; no key material', async () => {
     const first = fake.createServiceAccount();
     const dir = keysDirWith(first);
     const initial = loadKeyring(dir, fake.projectId);
@@ -35,6 +35,8 @@ describe('key events reach the audit trail', () => {
     expect(await watcher.reload('test')).toBe('reloaded');
     writeFileSync(path.join(dir, 'junk.json'), '{"type":');
     expect(await watcher.reload('test')).toBe('rejected');
+    // The same failure again (SIGHUP forces a re-read): logged, but audited once.
+    expect(await watcher.reload('SIGHUP', true)).toBe('rejected');
     expect(events).toEqual([
       expect.objectContaining({ event: 'key.rotate', trigger: 'test', kid: next.key.kid, previousKid: first.key.kid, added: [next.key.kid], retired: [] }),
       expect.objectContaining({ event: 'key.reload_failed', trigger: 'test', reason: 'ERR_KEY_FILE', activeKid: next.key.kid }),
