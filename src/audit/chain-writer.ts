@@ -110,6 +110,8 @@ export class ChainWriter implements AuditLog {
   private dropped = 0;
   private droppedReported = false;
   private closed = false;
+  /** Lines were appended but the head file does not name the last one yet (its write failed). */
+  private headStale = false;
 
   constructor(private readonly options: ChainWriterOptions) {
     this.fs = options.fs ?? nodeAuditFs;
@@ -177,7 +179,7 @@ export class ChainWriter implements AuditLog {
   }
 
   private async writeQueued(): Promise<void> {
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0 && !this.headStale) return;
     try {
       // After a failure (the folder removed meanwhile, say): recreate the folder, never the chain's state,
       // so the new file's first line still follows the last one written and `verify` shows the gap.
@@ -187,6 +189,7 @@ export class ChainWriter implements AuditLog {
       const state = this.state ?? (await this.open());
       this.state = state;
       await this.writeBatch(state, this.queue.length);
+      if (this.headStale) await this.writeHead(state);
       if (this.failing !== undefined) this.options.logger.warn({ file: this.options.file }, 'audit log writable again');
       this.failing = undefined;
       if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -241,7 +244,10 @@ export class ChainWriter implements AuditLog {
         state.hash = link.hash;
         state.size += bytes;
         state.needsNewline = false;
-        if (!stdout) await fs.writeAtomic(headFileOf(options.file), formatHead(link));
+        if (!stdout) {
+          this.headStale = true;
+          await this.writeHead(state);
+        }
       }
       if (rotate) {
         await fs.rename(options.file, `${options.file}.${state.nextIndex}`);
@@ -249,6 +255,11 @@ export class ChainWriter implements AuditLog {
         state.size = 0;
       }
     }
+  }
+
+  private async writeHead(state: OpenState): Promise<void> {
+    await this.fs.writeAtomic(headFileOf(this.options.file), formatHead({ seq: state.seq, hash: state.hash }));
+    this.headStale = false;
   }
 
   private async open(): Promise<OpenState> {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { nodeAuditFs } from '../../src/audit/audit-fs';
 import { ChainWriter, sanitizeAuditEvent } from '../../src/audit/chain-writer';
 import { verifyChain } from '../../src/audit/verify';
 import { LogCapture } from '../../testkit/harness';
@@ -173,6 +174,27 @@ describe('the audit hash chain', () => {
     expect((await verifyChain(file)).broken?.reason).toMatch(/lines after seq 2/);
     await writeEvents(file, 1, { start: 4 });
     expect(await verifyChain(file)).toMatchObject({ ok: true, lastSeq: 5 });
+  });
+
+  it('a failed head write is reported and retried even when no new event comes', async () => {
+    const file = tempLog();
+    let headFails = true;
+    const fs = {
+      ...nodeAuditFs,
+      async writeAtomic(target: string, text: string) {
+        if (headFails) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+        await nodeAuditFs.writeAtomic(target, text);
+      },
+    };
+    const writer = new ChainWriter({ file, includeEmail: false, maxBytes: 0, clock: Date.now, logger: silent, fs, autoFlush: false });
+    writer.record({ event: 'one' });
+    expect(await writer.flush()).toBe(false);
+    expect(writer.status()).toMatchObject({ writable: false, error: 'ENOSPC', pending: 0, lastSeq: 1 });
+    expect((await verifyChain(file)).broken?.reason).toMatch(/head file is missing/);
+    headFails = false;
+    expect(await writer.flush()).toBe(true);
+    expect(writer.status().writable).toBe(true);
+    expect(await verifyChain(file)).toMatchObject({ ok: true, lines: 1 });
   });
 
   it('never writes a token, code or key field, nor an email unless asked; strings are capped', () => {
