@@ -24,6 +24,11 @@ export interface VerifyOptions {
   hmacKey?: Buffer;
   /** Skip the head file check (a chain captured from stdout has none). */
   noHead?: boolean;
+  /**
+   * Lines captured from stdout (AUDIT_LOG=-) mixed with the server's other JSON logs: lines without a `"hash"`
+   * are skipped (a deleted or cut audit line still breaks the next one's seq and prev).
+   */
+  mixed?: boolean;
   fs?: AuditFs;
 }
 
@@ -51,6 +56,7 @@ export async function verifyChain(file: string, options: VerifyOptions = {}): Pr
     lastLineNo = lines.length;
     for (const [index, text] of lines.entries()) {
       const at = (reason: string) => result({ file: name, line: index + 1, reason });
+      if (options.mixed && !text.includes('"hash":"')) continue;
       if (text === '') return at('an empty line');
       const line = parseLine(text, hash);
       if (!line.ok) return at(line.reason);

@@ -7,23 +7,26 @@ import { type CliIo, oneLineReason } from './io';
 
 export const AUDIT_USAGE = [
   'usage: npm run audit -- <command>',
-  '  verify [file] [--no-head]   check the hash chain of the audit log (default AUDIT_LOG; with its rotated',
+  '  verify [file] [--no-head] [--mixed]',
+  '                              check the hash chain of the audit log (default AUDIT_LOG; with its rotated',
   '                              files <file>.1, <file>.2, ... and its head file <file>.head); names the first',
   '                              broken line. An HMAC chain needs AUDIT_HMAC_KEY_FILE. --no-head: a chain',
-  '                              captured from stdout (AUDIT_LOG=-), which has no head file',
+  '                              captured from stdout (AUDIT_LOG=-), which has no head file; --mixed: that',
+  '                              capture also holds the server\'s other log lines (skipped; implies --no-head)',
 ].join('\n');
 
-type Parsed = { command: 'verify'; file?: string; noHead: boolean };
+type Parsed = { command: 'verify'; file?: string; noHead: boolean; mixed: boolean };
 
 export function parseAuditArgs(argv: readonly string[]): Parsed {
   const [command, ...rest] = argv;
   if (command !== 'verify') throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
   const flags = rest.filter((a) => a.startsWith('--'));
   const positional = rest.filter((a) => !a.startsWith('--'));
-  const bad = flags.find((f) => f !== '--no-head');
+  const bad = flags.find((f) => f !== '--no-head' && f !== '--mixed');
   if (bad) throw new UsageError(`unknown option ${bad} for verify`);
   if (positional.length > 1) throw new UsageError('verify takes at most one file');
-  return { command: 'verify', ...(positional[0] !== undefined ? { file: positional[0] } : {}), noHead: flags.includes('--no-head') };
+  const mixed = flags.includes('--mixed');
+  return { command: 'verify', ...(positional[0] !== undefined ? { file: positional[0] } : {}), noHead: mixed || flags.includes('--no-head'), mixed };
 }
 
 /** `npm run audit -- verify [file]`: 0 the chain holds, 1 broken (or unreadable), 2 usage, 78 configuration. */
@@ -45,12 +48,12 @@ export async function runAuditCli(argv: readonly string[], io: CliIo): Promise<n
   }
   const file = parsed.file !== undefined ? path.resolve(io.cwd, parsed.file) : settings.file;
   if (file === AUDIT_STDOUT) {
-    io.stderr('audit: AUDIT_LOG is "-" (stdout): name the file the lines were collected in (with --no-head)');
+    io.stderr('audit: AUDIT_LOG is "-" (stdout): name the file the lines were collected in (with --no-head, or --mixed)');
     return 2;
   }
   let result;
   try {
-    result = await verifyChain(file, { ...(settings.hmacKey ? { hmacKey: settings.hmacKey } : {}), noHead: parsed.noHead });
+    result = await verifyChain(file, { ...(settings.hmacKey ? { hmacKey: settings.hmacKey } : {}), noHead: parsed.noHead, mixed: parsed.mixed });
   } catch (err) {
     io.stderr(`audit: cannot read ${file}: ${oneLineReason(err)}`);
     return 1;

@@ -65,6 +65,26 @@ describe('npm run audit -- verify', () => {
     expect((await auditCli(['verify', path.join(dir, 'none.log')], {})).stdout[0]).toMatch(/BROKEN at .*none\.log: no such audit log/);
   });
 
+  it('AUDIT_LOG=- : the lines go to stdout; a capture mixed with other log lines verifies with --mixed, and a removed line is caught', async () => {
+    const out: string[] = [];
+    const writer = new ChainWriter({ file: '-', includeEmail: false, maxBytes: 1024, clock: Date.now, logger: pino({ level: 'silent' }), autoFlush: false, stdout: (t) => out.push(t) });
+    for (let i = 0; i < 4; i += 1) {
+      writer.record({ event: 'test', n: i });
+      expect(await writer.flush()).toBe(true);
+      out.push(`${JSON.stringify({ level: 30, msg: 'request', n: i })}\n`);
+    }
+    const capture = out.join('').split('\n').filter(Boolean);
+    expect(capture).toHaveLength(8);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'firebridge-audit-cli-')), 'collected.log');
+    writeFileSync(file, `${capture.join('\n')}\n`);
+    expect((await auditCli(['verify', file, '--mixed'], {})).stdout[0]).toMatch(/ok: 4 lines.*head not checked/);
+    expect((await auditCli(['verify', file, '--no-head'], {})).code).toBe(1); // the log lines are not audit lines
+    writeFileSync(file, `${capture.filter((_l, i) => i !== 2).join('\n')}\n`);
+    const broken = await auditCli(['verify', file, '--mixed'], {});
+    expect(broken.code).toBe(1);
+    expect(broken.stdout[0]).toMatch(/collected\.log:4: seq 3 where 2 was expected/);
+  });
+
   it("the keys script's audit log is the same chain: its commands verify, and an edit is caught", async () => {
     const fake = await FakeGoogle.start();
     try {
