@@ -7,7 +7,8 @@ import path from 'node:path';
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['errors', 'clock', 'logger'],
-  ['config', 'outbound', 'store'],
+  // audit: the tamper-evident audit trail's chain writer and verifier (node fs, the clock, the logger only).
+  ['config', 'outbound', 'store', 'audit'],
   ['jwt'],
   ['auth'],
   // vault: the refresh-token vault's rules and its SQLite/PostgreSQL storage (Google's OAuth calls come through auth/'s port).

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
+import type { AuditLog } from '../src/audit/audit-trail';
 import type { PushSender } from '../src/auth/push-sender';
 import type { Clock } from '../src/clock';
 import { type ConfiguredConfig, loadConfig } from '../src/config';
@@ -10,6 +11,7 @@ import { createApp } from '../src/http/app';
 import { createLogger } from '../src/logger';
 import { type Dependencies, createDependencies } from '../src/compose/dependencies';
 import type { FakeGoogle, TestServiceAccount } from './fake-google';
+import { testAuditLog } from './spawn-server';
 
 export const WEB_CLIENT_ID = 'web-client.apps.googleusercontent.com';
 
@@ -48,6 +50,7 @@ export function configuredEnv(fake: FakeGoogle, keysDir: string, extra: Record<s
     GOOGLE_CERTS_URL: fake.googleCertsUrl,
     FIREBASE_CERTS_URL: fake.firebaseCertsUrl,
     LOG_LEVEL: 'info',
+    AUDIT_LOG: testAuditLog(),
     ...extra,
   };
 }
@@ -62,13 +65,19 @@ export interface TestBridge {
 /** A configured bridge app against the fake Google, with a controllable clock if given. */
 export function bridgeFor(
   fake: FakeGoogle,
-  options: { account?: TestServiceAccount; env?: Record<string, string>; clock?: Clock; push?: PushSender } = {},
+  options: { account?: TestServiceAccount; env?: Record<string, string>; clock?: Clock; push?: PushSender; audit?: AuditLog } = {},
 ): TestBridge {
   const account = options.account ?? fake.createServiceAccount();
   const config = loadConfig(configuredEnv(fake, keysDirWith(account), options.env)) as ConfiguredConfig;
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
-  const deps = createDependencies(config, { logger, clock: options.clock ?? Date.now, fetch: globalThis.fetch, push: options.push });
+  const deps = createDependencies(config, {
+    logger,
+    clock: options.clock ?? Date.now,
+    fetch: globalThis.fetch,
+    push: options.push,
+    ...(options.audit ? { audit: options.audit } : {}),
+  });
   return { app: createApp(config, deps), deps, config, logs };
 }
 

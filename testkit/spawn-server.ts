@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface SpawnedServer {
@@ -11,11 +13,16 @@ export interface SpawnedServer {
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** A fresh AUDIT_LOG in a temp folder: tests never write the checkout's ./data/audit.log (nor share a chain). */
+export function testAuditLog(): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), 'firebridge-audit-')), 'audit.log');
+}
+
 /** Runs src/main.ts in its own process, as `npm start` does, and waits for its "listening" line. */
 export function spawnServer(env: Record<string, string>, options: { cwd?: string } = {}): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', AUDIT_LOG: testAuditLog(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -35,6 +35,7 @@ import path from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { FakeGoogle, IDENTITY_TOOLKIT_AUDIENCE, type TestServiceAccount } from '../../testkit/fake-google';
 import { configuredEnv, keysDirWith } from '../../testkit/harness';
+import { testAuditLog } from '../../testkit/spawn-server';
 import { downloadedKeyFile, keysCli } from '../../testkit/keys-cli';
 import { OwnRedis, freePort } from '../../testkit/redis-server';
 import { type BridgeProcess, startBridge } from '../loadtest/bridge-process';
@@ -176,7 +177,8 @@ async function main(): Promise<number> {
       RATE_LIMIT_EXCHANGE_PER_MINUTE: String(rateLimitPerMinute),
       KEYS_POLL_INTERVAL_MS: '300',
     });
-    for (const port of ports) bridges.push(await startBridge(env, 20_000, port, track));
+    // One audit log per instance: two processes must never append to one chain.
+    for (const port of ports) bridges.push(await startBridge({ ...env, AUDIT_LOG: testAuditLog() }, 20_000, port, track));
     log(`bridges on ${ports.join(', ')}`);
     nginx = await startNginx(dir, await freePort(), ports);
     log(`nginx on ${nginx.url}`);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type AuditTrail, auditFailure } from '../audit/audit-trail';
 import type { Clock } from '../clock';
 import { InvalidRequestError } from '../errors';
 import { googleDeveloperClaims } from './custom-token';
@@ -16,6 +17,12 @@ export interface ExchangeResult {
   expiresIn: number;
   /** Present when the request carried a serverAuthCode. */
   google?: GoogleLinkOutcome;
+}
+
+/** What the HTTP edge knows of the request, for the audit trail. */
+export interface ExchangeContext {
+  /** The client's IP (req.ip: X-Forwarded-For only through TRUST_PROXY). */
+  clientIp?: string;
 }
 
 /** A server auth code sent with the ID token (account linking). */
@@ -37,6 +44,8 @@ export interface ExchangeDeps {
   replay?: ReplayGuard;
   /** Set when GOOGLE_OAUTH_CLIENT_ID is: links the Google account from a server auth code. */
   linker?: AccountLinker;
+  /** Every exchange (and account link) is recorded here: uid, sub, azp, IP, outcome, reason code. */
+  audit?: AuditTrail;
 }
 
 /**
@@ -50,12 +59,44 @@ export interface ExchangeDeps {
 export class TokenExchange {
   constructor(private readonly deps: ExchangeDeps) {}
 
-  async exchange(idToken: string, serverAuthCode?: ServerAuthCode): Promise<ExchangeResult> {
+  async exchange(idToken: string, serverAuthCode?: ServerAuthCode, context: ExchangeContext = {}): Promise<ExchangeResult> {
+    // Only verified claims are audited: a refused token's claims are whatever its sender wrote.
+    let verified: { sub: string; azp?: string; email?: string; uid: string } | undefined;
+    try {
+      const result = await this.run(idToken, serverAuthCode, (identity) => {
+        verified = { sub: identity.sub, azp: identity.azp, email: identity.email, uid: uidForGoogleSub(identity.sub) };
+      });
+      this.deps.audit?.record({ event: 'token.exchange', outcome: 'ok', ...verified, ip: context.clientIp, linkRequested: serverAuthCode !== undefined });
+      if (result.google !== undefined && verified !== undefined) {
+        const link = result.google;
+        this.deps.audit?.record({
+          event: 'vault.link',
+          outcome: link.linked ? 'ok' : 'refused',
+          reason: link.linked ? undefined : link.reason,
+          uid: verified.uid,
+          sub: verified.sub,
+          scopes: link.scopes,
+          ip: context.clientIp,
+        });
+      }
+      return result;
+    } catch (err) {
+      this.deps.audit?.record({ event: 'token.exchange', ...auditFailure(err), ...verified, ip: context.clientIp });
+      throw err;
+    }
+  }
+
+  private async run(
+    idToken: string,
+    serverAuthCode: ServerAuthCode | undefined,
+    onVerified: (identity: { sub: string; azp?: string; email?: string }) => void,
+  ): Promise<ExchangeResult> {
     const { deps } = this;
     if (serverAuthCode !== undefined && deps.linker === undefined) {
       throw new InvalidRequestError('"serverAuthCode" was sent but account linking is not configured');
     }
     const identity = await deps.googleVerifier.verify(idToken);
+    onVerified(identity);
     deps.policy?.check(identity, Math.floor(deps.clock() / 1000));
     if (deps.replay) await deps.replay.claim(idToken, identity.exp, identity.iat);
     if (deps.nonces) {

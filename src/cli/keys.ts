@@ -16,7 +16,8 @@ import {
   rotateFromFile,
 } from '../keys/admin-commands';
 import { writeFileAtomic } from '../keys/atomic-write';
-import { appendAuditEntry, describeOperator } from '../keys/audit-log';
+import type { ChainWriter } from '../audit/chain-writer';
+import { appendAuditEntry, describeOperator, keysAuditLog } from '../keys/audit-log';
 import { openVaultRepository } from '../compose/vault';
 import { type VaultKeyAdminDeps, createDataKeyFile, rotateDataKeys } from '../vault/rotation';
 import { type CliIo, oneLineReason } from './io';
@@ -113,6 +114,7 @@ export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promis
     operator: await operator(),
   };
   const kidOf = 'kid' in parsed ? parsed.kid : undefined;
+  const log = keysAuditLog(config, io.clock);
   let result: CommandResult;
   try {
     switch (parsed.command) {
@@ -136,40 +138,29 @@ export async function runKeysCli(argv: readonly string[], io: KeysCliIo): Promis
         break;
       case 'vault-key create':
       case 'vault-key rotate':
-        result = await vaultKeyCommand(parsed.command, io, config, deps.operator);
+        result = await vaultKeyCommand(parsed.command, io, config, deps.operator, log);
         break;
     }
   } catch (err) {
     const reason = oneLineReason(err);
     io.stderr(`keys: ${parsed.command} failed: ${reason}`);
-    audit(io, config, { command: parsed.command, kid: kidOf, who: await operator(), outcome: 'failed', detail: reason });
+    await audit(io, log, { command: parsed.command, kid: kidOf, who: await operator(), outcome: 'failed', detail: reason });
     return 1;
   }
   if (parsed.command !== 'list') io.stdout(result.message);
-  return audit(io, config, { command: parsed.command, kid: result.kid ?? kidOf, who: await operator(), outcome: 'ok', detail: result.message })
+  return (await audit(io, log, { command: parsed.command, kid: result.kid ?? kidOf, who: await operator(), outcome: 'ok', detail: result.message }))
     ? 0
     : 1;
 }
 
-function audit(
+async function audit(
   io: KeysCliIo,
-  config: KeysAdminConfig,
+  log: ChainWriter,
   entry: { command: string; kid?: string; who: string; outcome: 'ok' | 'failed'; detail: string },
-): boolean {
-  try {
-    appendAuditEntry(config.auditLog, {
-      time: new Date(io.clock()).toISOString(),
-      command: entry.command,
-      ...(entry.kid !== undefined ? { kid: entry.kid } : {}),
-      who: entry.who,
-      outcome: entry.outcome,
-      detail: entry.detail,
-    });
-    return true;
-  } catch (err) {
-    io.stderr(`keys: cannot append to the audit log ${config.auditLog} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    return false;
-  }
+): Promise<boolean> {
+  if (await appendAuditEntry(log, entry)) return true;
+  io.stderr(`keys: cannot append to the audit log ${log.file} (${log.status().error ?? 'error'})`);
+  return false;
 }
 
 /** `vault-key create | rotate`: the vault's data keys, written 0600 and atomically; rotate audits each step. */
@@ -178,6 +169,7 @@ async function vaultKeyCommand(
   io: KeysCliIo,
   config: KeysAdminConfig,
   who: string,
+  log: ChainWriter,
 ): Promise<CommandResult> {
   const base: VaultKeyAdminDeps = {
     keysFile: config.vaultKeysFile,
@@ -187,8 +179,8 @@ async function vaultKeyCommand(
       writeFileAtomic(file, text);
     },
     exists: (file) => existsSync(file),
-    audit: (step) => {
-      if (!audit(io, config, { ...step, who, outcome: 'ok' })) throw new KeyAdminError('the audit log cannot be written; stopped');
+    audit: async (step) => {
+      if (!(await audit(io, log, { ...step, who, outcome: 'ok' }))) throw new KeyAdminError('the audit log cannot be written; stopped');
       io.stdout(step.detail);
     },
   };

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-trail';
 import type { Config } from '../config';
 import { CustomTokenGenerator } from '../auth/custom-token-generator';
 import { DeviceCodes } from '../auth/device-codes';
@@ -28,6 +29,7 @@ import { buildGoogleVault } from './vault';
 import type { SharedStore } from '../store/store';
 import { bridgeGoogleClient, fcmClient, identityToolkit } from './google';
 import { type Signing, createSigning } from './signing';
+import { createAuditLog } from './audit';
 import { type Runtime, cachedFirebaseVerifier, firebaseVerifierSettings, googleVerifier, httpKeySet, keySetCache } from './verifiers';
 
 export type { Runtime };
@@ -53,6 +55,8 @@ export interface Dependencies extends AppDeps {
   google?: GoogleApiClient;
   /** GOOGLE_OAUTH_CLIENT_ID set: the refresh-token vault (the server runs its start() before listening). */
   googleVault?: GoogleVault;
+  /** The tamper-evident audit trail (AUDIT_LOG); flushed and closed by the server on shutdown. */
+  audit: AuditLog;
 }
 
 /**
@@ -62,6 +66,8 @@ export interface Dependencies extends AppDeps {
  */
 export function createDependencies(config: Config, runtime: Runtime): Dependencies {
   const { logger, clock } = runtime;
+  const audit = runtime.audit ?? createAuditLog(config.audit, runtime);
+  runtime = { ...runtime, audit };
   const settings = firebaseVerifierSettings(config);
   const { hardening } = config;
 
@@ -155,6 +161,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     nonces: hardening.requireNonce ? nonces : undefined,
     replay: hardening.replayProtection ? new ReplayGuard(store, clock, config.clockSkewSeconds) : undefined,
     linker: googleVault,
+    audit,
   });
 
   return {
@@ -178,6 +185,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     google: googleClient,
     googleVault,
     vault: googleVault,
+    audit,
     googleVerifier: googleIdVerifier,
     firebaseVerifier,
     // Local mode's routes: the emulated Google and Auth Emulator, the fake FCM's record, and the playground page at /.

@@ -63,6 +63,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   }).catch((err: unknown) => {
     deps.signing?.stop();
     void deps.googleVault?.close();
+    void deps.audit.close();
     throw err;
   });
   const address = server.address() as AddressInfo;
@@ -70,12 +71,21 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   logger.info({ url, mode: config.mode, projectId: config.projectId }, 'listening');
   if (config.mode === 'local') logger.info({ url: `${url}${PLAYGROUND_PATH}` }, 'local mode playground: open it in a browser');
+  deps.audit.record({
+    event: 'server.start',
+    mode: config.mode,
+    signing: deps.signing?.mode ?? 'local',
+    projectId: config.projectId,
+    pid: process.pid,
+    url,
+  });
 
   const graceMs = options.shutdownGraceMs ?? 10_000;
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       deps.signing?.stop();
+      deps.audit.record({ event: 'server.stop', pid: process.pid });
       logger.info({ graceMs }, 'shutting down: no new connections, finishing in-flight requests');
       const timer = setTimeout(() => {
         logger.warn('grace period over; closing remaining connections');
@@ -94,8 +104,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
         } catch (err) {
           logger.error({ err: (err as Error).message }, 'local mode could not write its accounts file');
         }
-        // Shared state last: in-flight requests may still have needed it.
-        Promise.all([deps.store.close(), deps.revocationBus?.close(), deps.googleVault?.close()]).then(() => resolve(), () => resolve());
+        // Shared state last: in-flight requests may still have needed it; the audit trail after the last request's events.
+        Promise.all([deps.store.close(), deps.revocationBus?.close(), deps.googleVault?.close(), deps.audit.close()]).then(
+          () => resolve(),
+          () => resolve(),
+        );
       });
       server.closeIdleConnections();
     });

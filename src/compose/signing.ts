@@ -57,6 +57,7 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
       clock,
       logger,
     });
+    runtime.audit?.record({ event: 'key.load', mode: 'keyless', serviceAccount: config.serviceAccountEmail });
     logger.info(
       { mode: 'keyless', serviceAccount: config.serviceAccountEmail, project: config.projectId },
       'KEYS_DIR holds no key file: keyless signing with IAM Credentials signBlob (Application Default Credentials)',
@@ -87,6 +88,13 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
     { kid: key.privateKeyId, serviceAccount: key.clientEmail, project: key.projectId, kids: keyring.entries.map((e) => e.kid) },
     'signing key loaded',
   );
+  runtime.audit?.record({
+    event: 'key.load',
+    mode: 'key-file',
+    kid: key.privateKeyId,
+    serviceAccount: key.clientEmail,
+    kids: keyring.entries.map((e) => e.kid),
+  });
   const signer = new KeyFileSigner(key);
   const watcher = new KeyringWatcher({
     dir: config.keysDir,
@@ -95,6 +103,7 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
     logger,
     initial: keyring,
     pollIntervalMs: config.keysPollIntervalMs,
+    audit: runtime.audit,
   });
   return {
     mode: 'key-file',

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-trail';
 import type { PushSender } from '../auth/push-sender';
 import type { Logger } from 'pino';
 import pino from 'pino';
@@ -18,6 +19,8 @@ export interface Runtime {
   fetch: FetchFn;
   /** A push sender to use instead of the one config builds (tests, embedders): enables device sign-in. */
   push?: PushSender;
+  /** An audit trail to use instead of the one AUDIT_LOG builds (tests, embedders). */
+  audit?: AuditLog;
 }
 
 /** The key-set settings of a verifier (a subset of FirebaseVerifierSettings). */

@@ -14,6 +14,7 @@ import { type AuthEmulatorSettings, authEmulatorSettings } from './emulator';
 import { ConfigProblems } from './problems';
 import { type FcmSettings, type PushSettings, fcmSettings, pushSettings } from './push';
 import { type VaultSettings, vaultSettings } from './vault';
+import { type AuditSettings, auditSettings } from './audit';
 import { type GoogleApiConfig, type KeyringSettings, type KeysAdminConfig, googleApiSettings, keyringSettings, keysAdminSettings } from './keys';
 
 export { ConfigError };
@@ -72,6 +73,8 @@ export interface BaseConfig {
   authz: AuthzSettings;
   /** CORS_ORIGINS: the web origins browsers may call from (src/config/cors.ts). */
   cors: CorsSettings;
+  /** The tamper-evident audit trail: AUDIT_LOG, AUDIT_HMAC_KEY_FILE, AUDIT_INCLUDE_EMAIL, AUDIT_MAX_BYTES (src/config/audit.ts). */
+  audit: AuditSettings;
   /**
    * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
    * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
@@ -200,6 +203,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     device: read(() => deviceCodeSettings(env, local), deviceCodeSettings({}, local)),
     authz: read(() => authzSettings(env), authzSettings({})),
     cors: read(() => corsSettings(env, local), corsSettings({}, local)),
+    audit: read(() => auditSettings(env, cwd), auditSettings({}, cwd)),
   };
   // Checked in every mode (like LOCAL_STATE_DIR, it may stay in a deployment's .env, where it is ignored).
   const localProject = read(() => localProjectId(env), DEFAULT_LOCAL_PROJECT_ID);
@@ -282,7 +286,7 @@ function logFormatOf(env: Env, production: boolean): LogFormat {
   return format;
 }
 
-export type { AuthEmulatorSettings, AuthzSettings, CorsSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
+export type { AuditSettings, AuthEmulatorSettings, AuthzSettings, CorsSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
 export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */
@@ -307,7 +311,16 @@ export function loadPushCliConfig(env: Env, cwd = process.cwd()): PushCliConfig 
 
 /** Settings of the `keys` admin script (KEYS_DIR, KEYS_AUDIT_LOG, IAM_API_URL, ADC...). */
 export function loadKeysAdminConfig(env: Env, cwd = process.cwd()): KeysAdminConfig {
-  return keysAdminSettings(env, cwd);
+  const problems = new ConfigProblems();
+  const keys = problems.read(() => keysAdminSettings(env, cwd), undefined);
+  const audit = problems.read(() => auditSettings(env, cwd), undefined);
+  problems.throwIfAny();
+  return { ...(keys as KeysAdminConfig), auditChain: audit as AuditSettings };
+}
+
+/** Settings of `npm run audit`: the server's audit settings (AUDIT_LOG, AUDIT_HMAC_KEY_FILE). */
+export function loadAuditCliConfig(env: Env, cwd = process.cwd()): AuditSettings {
+  return auditSettings(env, cwd);
 }
 
 /** process.env over the settings of `.env` in cwd, when that file exists (process.env wins). */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError } from '../errors';
 import { type Env, int, str, url } from './parse';
+import type { AuditSettings } from './audit';
 import { ConfigProblems } from './problems';
 
 /**
@@ -131,8 +132,10 @@ export interface KeysAdminConfig extends GoogleApiConfig {
   keysDir: string;
   /** FIREBASE_PROJECT_ID when set: new keys must belong to it. */
   projectId?: string;
-  /** KEYS_AUDIT_LOG: the audit trail (default KEYS_DIR/audit.log). */
+  /** KEYS_AUDIT_LOG: the audit trail (default KEYS_DIR/audit.log), in the chain format of src/audit. */
   auditLog: string;
+  /** The chain's HMAC key and rotation size (AUDIT_HMAC_KEY_FILE, AUDIT_MAX_BYTES); its `file` is the server's, not used here. */
+  auditChain: Pick<AuditSettings, 'hmacKey' | 'maxBytes' | 'includeEmail'>;
   /** SERVICE_ACCOUNT_EMAIL when set: the account `rotate --create` creates a key for. */
   serviceAccountEmail?: string;
   /** VAULT_KEYS_FILE (default KEYS_DIR/vault-keys.json): `vault-key create | rotate`. */
@@ -143,7 +146,7 @@ export interface KeysAdminConfig extends GoogleApiConfig {
   databaseUrl?: string;
 }
 
-export function keysAdminSettings(env: Env, cwd: string): KeysAdminConfig {
+export function keysAdminSettings(env: Env, cwd: string): Omit<KeysAdminConfig, 'auditChain'> {
   const keysDir = path.resolve(cwd, str(env, 'KEYS_DIR') ?? 'keys');
   const projectId = str(env, 'FIREBASE_PROJECT_ID');
   const email = str(env, 'SERVICE_ACCOUNT_EMAIL');

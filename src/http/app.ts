@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-trail';
 import type { TokenExchange } from '../auth/exchange';
 import type { NonceService } from '../auth/nonces';
 import type { CustomTokenMinter } from '../auth/custom-token-generator';
@@ -46,6 +47,8 @@ export interface AppDeps {
   pushRelay?: Omit<PushRelayDeps, 'logger' | 'store'>;
   /** Present when GOOGLE_OAUTH_CLIENT_ID is set: mounts /v1/google/access-token and /v1/google/link. */
   vault?: GoogleRouteDeps['vault'];
+  /** The tamper-evident audit trail: routes record device sign-ins, unlinks and admin revokes; /readyz reports it. */
+  audit?: AuditLog;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
 }
@@ -85,7 +88,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
       onStoreError: hardening.rateLimitOnStoreError,
     });
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
-  app.use(healthRoutes(deps.minter, deps.store));
+  app.use(healthRoutes(deps.minter, deps.store, deps.audit));
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
@@ -96,11 +99,12 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
         firebaseVerifier: deps.firebaseVerifier,
         limit: limit('device', config.device.rateLimitPerIpPerMinute),
         logger: deps.logger,
+        audit: deps.audit,
       }),
     );
   }
-  if (deps.vault) app.use(googleRoutes({ vault: deps.vault, requireAuth }));
-  if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store }));
+  if (deps.vault) app.use(googleRoutes({ vault: deps.vault, requireAuth, audit: deps.audit }));
+  if (deps.admin) app.use(adminRoutes({ ...deps.admin, logger: deps.logger, store: deps.store, audit: deps.audit }));
   if (deps.pushRelay) app.use(pushRoutes({ ...deps.pushRelay, logger: deps.logger, store: deps.store }));
   if (deps.extraRoutes) app.use(deps.extraRoutes);
 

@@ -1,11 +1,12 @@
-import { appendFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { AuditFs } from '../audit/audit-fs';
+import { ChainWriter } from '../audit/chain-writer';
+import type { Clock } from '../clock';
+import type { KeysAdminConfig } from '../config';
 
-/** One line of the audit trail of key management (JSON Lines). Never key material. */
+/** One event of the audit trail of key management (`keys.command`). Never key material. */
 export interface AuditEntry {
-  /** ISO 8601. */
-  time: string;
   /** e.g. "rotate --from", "retire --delete-remote". */
   command: string;
   /** The key the command acted on, when known. */
@@ -17,11 +18,28 @@ export interface AuditEntry {
   detail?: string;
 }
 
-/** Appends an entry to the audit log (created 0600, its folder 0700 when missing). */
-export function appendAuditEntry(file: string, entry: AuditEntry): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  appendFileSync(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+/**
+ * The keys script's audit log (KEYS_AUDIT_LOG): the same hash chain as the server's trail (src/audit),
+ * with AUDIT_HMAC_KEY_FILE's key and AUDIT_MAX_BYTES' rotation; written when the script appends, never later.
+ */
+export function keysAuditLog(config: Pick<KeysAdminConfig, 'auditLog' | 'auditChain'>, clock: Clock, fs?: AuditFs, logger?: Logger): ChainWriter {
+  return new ChainWriter({
+    file: config.auditLog,
+    ...(config.auditChain.hmacKey !== undefined ? { hmacKey: config.auditChain.hmacKey } : {}),
+    // The operator's ADC account in `who` is the point of this log; no user email is ever in it.
+    includeEmail: config.auditChain.includeEmail,
+    maxBytes: config.auditChain.maxBytes,
+    clock,
+    logger: logger ?? pino({ level: 'silent' }),
+    autoFlush: false,
+    ...(fs !== undefined ? { fs } : {}),
+  });
+}
+
+/** Appends an entry and writes it now (file 0600, its folder 0700 when missing). False when it could not be written. */
+export async function appendAuditEntry(log: ChainWriter, entry: AuditEntry): Promise<boolean> {
+  log.record({ event: 'keys.command', command: entry.command, kid: entry.kid, who: entry.who, outcome: entry.outcome, detail: entry.detail });
+  return log.flush();
 }
 
 /** Who runs the command: the OS user name and, where known, the Google account of ADC. */

@@ -1,5 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from 'pino';
+import type { AuditTrail } from '../audit/audit-trail';
 import type { ServiceAccountKey } from './service-account-key';
 import { warnOnWideModes } from './key-file-modes';
 import { type KeyDirScan, type Keyring, type KeyringEntry, loadKeyringAsync, scanKeyDir } from './keyring';
@@ -20,6 +21,8 @@ export interface KeyringWatcherOptions {
   pollIntervalMs: number;
   /** Quiet time after an fs.watch event before reading (writers rename several files). */
   debounceMs?: number;
+  /** Reloads (new, removed and activated kids) and rejected changes are recorded here. */
+  audit?: AuditTrail;
 }
 
 export type ReloadOutcome = 'unchanged' | 'reloaded' | 'rejected';
@@ -52,6 +55,8 @@ export class KeyringWatcher {
   /** The reload running now, if any, and the one requested meanwhile (at most one waits). */
   private active?: Promise<void>;
   private pending?: PendingReload;
+  /** The last rejection recorded in the audit trail (cleared by a good reload). */
+  private lastFailureAudited?: string;
 
   constructor(private readonly options: KeyringWatcherOptions) {
     this.current = options.initial;
@@ -133,6 +138,13 @@ export class KeyringWatcher {
 
   private rejected(trigger: string, err: unknown): void {
     // KeyFileError messages name the file and the problem, never key material.
+    const reason = (err as { code?: string }).code ?? 'unexpected';
+    const detail = (err as Error).message;
+    // Audited once per distinct failure: an unreadable directory is logged on every poll, not audited on every poll.
+    if (this.lastFailureAudited !== `${reason} ${detail}`) {
+      this.lastFailureAudited = `${reason} ${detail}`;
+      this.options.audit?.record({ event: 'key.reload_failed', trigger, reason, detail, activeKid: this.current.active.kid });
+    }
     this.options.logger.error(
       { trigger, dir: this.options.dir, err: (err as Error).message, activeKid: this.current.active.kid },
       'key directory change rejected; still signing with the last good keyring',
@@ -168,6 +180,16 @@ export class KeyringWatcher {
     // Swap even when the kid is the same: the file may have been replaced by a re-download.
     signer.setKey(next.active.key);
     this.current = next;
+    this.lastFailureAudited = undefined;
+    this.options.audit?.record({
+      event: activeChanged ? 'key.rotate' : 'key.reload',
+      trigger,
+      kid: next.active.kid,
+      previousKid: before.active.kid,
+      added,
+      retired: removed,
+      kids: [...afterKids],
+    });
     if (added.length > 0) warnOnWideModes({ entries: next.entries.filter((e) => added.includes(e.kid)) }, logger);
     logger.info(
       {

@@ -17,7 +17,8 @@ export interface VaultKeyAdminDeps {
   /** Writes the key file 0600, atomically (src/keys/atomic-write.ts). */
   write: (file: string, text: string) => void;
   exists: (file: string) => boolean;
-  audit: (step: VaultKeyStep) => void;
+  /** Appends the step to the audit log (awaited: a step that cannot be audited stops the command). */
+  audit: (step: VaultKeyStep) => void | Promise<void>;
 }
 
 /** `vault-key create`: the first data key. Refuses to replace a file (its keys seal rows). */
@@ -63,9 +64,9 @@ export async function rotateDataKeys(deps: RotationDeps): Promise<RotationResult
     const key: DataKey = { id: entry.id, key: Buffer.from(entry.key, 'base64') };
     await deps.repository.recordKeyCheck(key.id, keyCheck(key));
     deps.write(deps.keysFile, serializeDataKeyFile(file));
-    deps.audit({ command: 'vault-key rotate', kid: entry.id, detail: `new active data key ${entry.id}; old keys still read` });
+    await deps.audit({ command: 'vault-key rotate', kid: entry.id, detail: `new active data key ${entry.id}; old keys still read` });
   } else {
-    deps.audit({ command: 'vault-key rotate', kid: file.active, detail: `resuming the rotation to ${file.active}` });
+    await deps.audit({ command: 'vault-key rotate', kid: file.active, detail: `resuming the rotation to ${file.active}` });
   }
   await sleep(deps.reloadGraceMs ?? 2500);
   const keys = dataKeysOf(file);
@@ -96,7 +97,7 @@ export async function rotateDataKeys(deps: RotationDeps): Promise<RotationResult
         if (await deps.repository.replaceEnvelope(row.uid, row.envelope, seal(active, row.uid, plaintext))) done += 1;
       }
       reencrypted += done;
-      if (done > 0) deps.audit({ command: 'vault-key rotate', kid: active.id, detail: `re-encrypted ${done} rows (${reencrypted} so far)` });
+      if (done > 0) await deps.audit({ command: 'vault-key rotate', kid: active.id, detail: `re-encrypted ${done} rows (${reencrypted} so far)` });
     }
     if (found === 0) break;
   }
@@ -111,6 +112,6 @@ export async function rotateDataKeys(deps: RotationDeps): Promise<RotationResult
   }
   const retired = file.keys.filter((k) => k.id !== active.id).map((k) => k.id);
   deps.write(deps.keysFile, serializeDataKeyFile({ version: 1, active: active.id, keys: file.keys.filter((k) => k.id === active.id) }));
-  deps.audit({ command: 'vault-key rotate', kid: active.id, detail: `retired ${retired.join(', ')}` });
+  await deps.audit({ command: 'vault-key rotate', kid: active.id, detail: `retired ${retired.join(', ')}` });
   return { kid: active.id, reencrypted, retired, message: `data key ${active.id} is active; ${reencrypted} rows re-encrypted; retired ${retired.join(', ')}` };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../../src/config';
@@ -57,6 +58,16 @@ describe('the admin API: exact routing, throttled guessing, logged refusals, str
     // The exact path still works (every other route of the app: test/http/routing.test.ts).
     await request(app).post('/v1/admin/revoke').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ uid: 'victim' }).expect(200);
     expect(toolkit.callsTo('update')).toHaveLength(1);
+  });
+
+  it('a revoke is in the audit trail (uid, IP, validSince); the admin token is not', async () => {
+    const { app, deps, config } = bridge({ TRUST_PROXY: 'loopback' });
+    const res = await request(app).post('/v1/admin/revoke').set('X-Forwarded-For', '198.51.100.9').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ uid: 'victim' }).expect(200);
+    expect(await deps.audit.flush()).toBe(true);
+    const text = readFileSync(config.audit.file, 'utf8');
+    const revoke = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'admin.revoke');
+    expect(revoke).toMatchObject({ outcome: 'ok', uid: 'victim', ip: '198.51.100.9', validSince: res.body.validSince });
+    expect(text).not.toContain(ADMIN_TOKEN);
   });
 
   it('200 wrong guesses from one IP: after ADMIN_AUTH_FAILURES_PER_MINUTE, 429 without comparing the credential', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import request from 'supertest';
@@ -54,6 +55,22 @@ describe('device sign-in with a pushed one-time code', () => {
     expect(message.data.challengeId).toBe(res.body.challengeId);
     return { token, challengeId: res.body.challengeId as string, code: message.data.code as string };
   }
+
+  it('device sign-ins are in the audit trail: the uid and IP on success, the reason on a refusal; never the code or the FCM token', async () => {
+    const b = bridge();
+    const { token, challengeId, code } = await challenged(b);
+    await verify(b, challengeId, wrong(code)).expect(401);
+    const ok = await verify(b, challengeId, code).expect(200);
+    expect(await b.deps.audit.flush()).toBe(true);
+    const text = readFileSync(b.config.audit.file, 'utf8');
+    const signIns = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'device.sign_in');
+    expect(signIns.map(({ outcome, reason, uid }) => ({ outcome, reason, uid }))).toEqual([
+      { outcome: 'refused', reason: 'ERR_DEVICE_CODE_INVALID', uid: undefined },
+      { outcome: 'ok', reason: undefined, uid: deviceUid(token) },
+    ]);
+    expect(signIns[1]?.ip).toEqual(expect.any(String));
+    for (const secret of [token, `"${code}"`, ok.body.customToken as string]) expect(text).not.toContain(secret);
+  });
 
   it('the code arrives in the message and nowhere else; verify once → a custom token for device:<sha256(fcmToken)> with device_verified', async () => {
     const account = fake.createServiceAccount();

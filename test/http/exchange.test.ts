@@ -100,17 +100,20 @@ describe('health', () => {
     const { app, deps } = bridgeFor(fake);
     await request(app).get('/healthz').expect(200, { status: 'ok' });
     const reachable = { backend: 'memory', reachable: true };
-    await request(app).get('/readyz').expect(200, { status: 'ready', store: reachable });
+    // The audit trail is reported too (test/audit/readyz.test.ts covers it); pending varies with the flush.
+    const audit = { writable: true, pending: expect.any(Number), dropped: 0 };
+    expect((await request(app).get('/readyz').expect(200)).body).toEqual({ status: 'ready', store: reachable, audit });
     const ping = jest.spyOn(deps.store, 'ping').mockResolvedValue(false);
     expect((await request(app).get('/readyz').expect(503)).body).toEqual({
       status: 'not_ready',
       reason: 'shared store unreachable',
       store: { backend: 'memory', reachable: false },
+      audit,
     });
     ping.mockRestore();
     jest.spyOn(deps.minter, 'isReady').mockReturnValue(false);
     const res = await request(app).get('/readyz').expect(503);
-    expect(res.body).toEqual({ status: 'not_ready', reason: 'no signing key loaded', store: reachable });
+    expect(res.body).toEqual({ status: 'not_ready', reason: 'no signing key loaded', store: reachable, audit });
   });
 
   it('an unexpected failure is a 500 with a generic body; the detail goes to the log only', async () => {

@@ -57,7 +57,12 @@ describe('store outage policy', () => {
   it('/readyz reports the store: 503 with {backend: redis, reachable: false}', async () => {
     const { app } = bridge({ REDIS_URL: unreachable });
     const res = await request(app).get('/readyz').expect(503);
-    expect(res.body).toEqual({ status: 'not_ready', reason: 'shared store unreachable', store: { backend: 'redis', reachable: false } });
+    expect(res.body).toEqual({
+      status: 'not_ready',
+      reason: 'shared store unreachable',
+      store: { backend: 'redis', reachable: false },
+      audit: { writable: true, pending: expect.any(Number), dropped: 0 },
+    });
   }, 20_000);
 
   it('the bridge reconnects by itself: ready, not ready while Redis is down, ready again once it is back', async () => {

@@ -12,7 +12,7 @@ import { auditEntries, downloadedKeyFile, keysCli } from '../../testkit/keys-cli
 function snapshot(dir: string): Record<string, string> {
   return Object.fromEntries(
     readdirSync(dir)
-      .filter((name) => name !== 'audit.log')
+      .filter((name) => name !== 'audit.log' && name !== 'audit.log.head')
       .sort()
       .map((name) => [name, `${(statSync(path.join(dir, name)).mode & 0o777).toString(8)}:${readFileSync(path.join(dir, name), 'utf8')}`]),
   );

@@ -43,7 +43,9 @@ describe.each(BACKENDS)('vault-key rotate on %s', (backend) => {
       clock: Date.now,
       write: writeFileAtomic,
       exists: () => true,
-      audit: (step) => steps.push(step),
+      audit: (step) => {
+        steps.push(step);
+      },
       repository,
       batchSize: 7,
       reloadGraceMs: 1200,

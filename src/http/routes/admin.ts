@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { SessionRevoker } from '../../auth/session-revoker';
+import { type AuditTrail, auditFailure } from '../../audit/audit-trail';
 import { InvalidRequestError } from '../../errors';
 import type { SharedStore } from '../../store/store';
 import { requestLog } from '../request-logger';
@@ -15,6 +16,8 @@ export interface AdminDeps {
   logger: Logger;
   /** Counts failed admin authentications per client IP (shared by instances through Redis). */
   store: Pick<SharedStore, 'hit' | 'take'>;
+  /** Every revoke (authenticated) is recorded: uid, IP, outcome. */
+  audit?: AuditTrail;
 }
 
 const ADMIN_REALM = 'firebridge-admin';
@@ -53,7 +56,14 @@ export function adminRoutes(deps: AdminDeps): Router {
     if (typeof uid !== 'string' || uid.length === 0 || uid.length > 128) {
       throw new InvalidRequestError('"uid" must be a string of 1 to 128 characters');
     }
-    const validSince = await deps.revoker.revoke(uid);
+    let validSince: number;
+    try {
+      validSince = await deps.revoker.revoke(uid);
+    } catch (err) {
+      deps.audit?.record({ event: 'admin.revoke', ...auditFailure(err), uid, ip: req.ip });
+      throw err;
+    }
+    deps.audit?.record({ event: 'admin.revoke', outcome: 'ok', uid, validSince, ip: req.ip });
     log.warn({ uid, validSince, ip: req.ip }, 'admin: sessions revoked');
     res.json({ uid, revoked: true, validSince });
   });

@@ -7,6 +7,7 @@ import {
   FCM_TOKEN_PATTERN,
 } from '../../auth/device-codes';
 import type { FirebaseTokenVerifier } from '../../auth/firebase-token-verifier';
+import { type AuditTrail, auditFailure } from '../../audit/audit-trail';
 import {
   DependencyUnavailableError,
   DeviceUnregisteredError,
@@ -26,6 +27,8 @@ export interface DeviceRouteDeps {
   /** Per-IP limit of challenges and verifies together (RATE_LIMIT_DEVICE_IP_PER_MINUTE). */
   limit: RequestHandler;
   logger: Logger;
+  /** Every verify (a device sign-in) is recorded: uid, IP, outcome, reason code. */
+  audit?: AuditTrail;
 }
 
 /** When FCM did not say how long to wait (quota). */
@@ -117,7 +120,16 @@ export function deviceRoutes(deps: DeviceRouteDeps): Router {
   router.all('/v1/device/challenge', methodNotAllowed('POST'));
   router.post('/v1/device/verify', deps.limit, auth, async (req, res) => {
     const { challengeId, code } = readVerifyRequest(req.body);
-    res.json(await deps.device.verify(challengeId, code, req.firebaseUser?.uid));
+    const requester = req.firebaseUser?.uid;
+    let verified;
+    try {
+      verified = await deps.device.verify(challengeId, code, requester);
+    } catch (err) {
+      deps.audit?.record({ event: 'device.sign_in', ...auditFailure(err), requesterUid: requester, ip: req.ip });
+      throw err;
+    }
+    deps.audit?.record({ event: 'device.sign_in', outcome: 'ok', uid: verified.uid, requesterUid: requester, ip: req.ip });
+    res.json(verified);
   });
   router.all('/v1/device/verify', methodNotAllowed('POST'));
   return router;

@@ -1,4 +1,5 @@
 import type { RequestHandler, Router } from 'express';
+import type { AuditTrail } from '../../audit/audit-trail';
 import { InvalidRequestError } from '../../errors';
 import type { GoogleVault } from '../../vault/vault';
 import { methodNotAllowed, strictRouter } from '../routing';
@@ -6,6 +7,8 @@ import { methodNotAllowed, strictRouter } from '../routing';
 export interface GoogleRouteDeps {
   vault: Pick<GoogleVault, 'accessTokenFor' | 'unlink'>;
   requireAuth: RequestHandler;
+  /** Every unlink is recorded (uid, IP). */
+  audit?: AuditTrail;
 }
 
 /**
@@ -23,7 +26,9 @@ export function googleRoutes(deps: GoogleRouteDeps): Router {
   });
   router.all('/v1/google/access-token', methodNotAllowed('GET'));
   router.delete('/v1/google/link', deps.requireAuth, async (req, res) => {
-    await deps.vault.unlink(req.firebaseUser?.uid as string);
+    const uid = req.firebaseUser?.uid as string;
+    await deps.vault.unlink(uid);
+    deps.audit?.record({ event: 'vault.unlink', outcome: 'ok', uid, ip: req.ip, via: 'api' });
     res.status(204).end();
   });
   router.all('/v1/google/link', methodNotAllowed('DELETE'));

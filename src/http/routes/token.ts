@@ -46,7 +46,7 @@ export function tokenRoutes(deps: TokenRouteDeps): Router {
   router.post('/v1/token/google', deps.limit, async (req, res) => {
     const idToken = readIdToken(req.body);
     const code = readServerAuthCode(req.body as Record<string, unknown>);
-    res.json(code === undefined ? await deps.exchange.exchange(idToken) : await deps.exchange.exchange(idToken, code));
+    res.json(await deps.exchange.exchange(idToken, code, { clientIp: req.ip }));
   });
   router.all('/v1/token/google', methodNotAllowed('POST'));
   return router;
