@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { InvalidRequestError } from '../errors';
+import { OutcomeCounts } from '../outcomes';
 import { googleDeveloperClaims } from './custom-token';
 import type { CustomTokenMinter } from './custom-token-generator';
 import type { AccountLinker, GoogleLinkOutcome } from './google-link';
@@ -48,9 +49,23 @@ export interface ExchangeDeps {
  * is exchanged last, once the custom token is minted: its outcome is in `google`, and never fails the sign-in.
  */
 export class TokenExchange {
+  /** Exchanges by outcome and error code (firebridge_exchanges_total). */
+  readonly outcomes = new OutcomeCounts();
+
   constructor(private readonly deps: ExchangeDeps) {}
 
   async exchange(idToken: string, serverAuthCode?: ServerAuthCode): Promise<ExchangeResult> {
+    try {
+      const result = await this.run(idToken, serverAuthCode);
+      this.outcomes.succeeded();
+      return result;
+    } catch (err) {
+      this.outcomes.failed(err);
+      throw err;
+    }
+  }
+
+  private async run(idToken: string, serverAuthCode?: ServerAuthCode): Promise<ExchangeResult> {
     const { deps } = this;
     if (serverAuthCode !== undefined && deps.linker === undefined) {
       throw new InvalidRequestError('"serverAuthCode" was sent but account linking is not configured');

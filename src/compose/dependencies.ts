@@ -1,4 +1,6 @@
 import type { Config } from '../config';
+import { CountingFirebaseVerifier } from '../auth/counting-verifier';
+import { CountingPushSender } from '../auth/counting-push-sender';
 import { CustomTokenGenerator } from '../auth/custom-token-generator';
 import { DeviceCodes } from '../auth/device-codes';
 import { TokenExchange } from '../auth/exchange';
@@ -18,7 +20,10 @@ import { LocalFcm } from '../local/local-fcm';
 import { LocalGoogle } from '../local/local-google';
 import { localRoutes } from '../local/local-routes';
 import type { RedisRevocationBus } from '../store/redis-revocation-bus';
+import type { VerifiedTokenCache } from '../auth/verified-token-cache';
+import type { Metrics } from '../metrics/metrics';
 import type { GoogleVault } from '../vault/vault';
+import { wireMetrics } from './metrics';
 import { createRevocationBus, createStore } from './store';
 import { buildGoogleVault } from './vault';
 import type { SharedStore } from '../store/store';
@@ -47,6 +52,10 @@ export interface Dependencies extends AppDeps {
   google?: GoogleApiClient;
   /** GOOGLE_OAUTH_CLIENT_ID set: the refresh-token vault (the server runs its start() before listening). */
   googleVault?: GoogleVault;
+  /** The cache of verified Firebase ID tokens (inside the revocation check and the counting verifier). */
+  verifiedTokenCache: VerifiedTokenCache;
+  /** METRICS_ENABLED: the registry (the server serves it on METRICS_PORT when set; else the app mounts /metrics). */
+  metricsRegistry?: Metrics;
 }
 
 /**
@@ -82,12 +91,15 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   }
   // A runtime's own sender (tests, embedders) replaces the one config builds.
   if (runtime.push) push = runtime.push;
+  const countedPush = new CountingPushSender(push);
+  push = countedPush;
   const pushRelay: AppDeps['pushRelay'] =
     config.mode === 'configured' && config.push.pushApiToken !== undefined ? { token: config.push.pushApiToken, sender: push } : undefined;
   const store: SharedStore = createStore(config, clock, logger);
   const nonces = new NonceService(store, hardening.nonceTtlSeconds);
   const googleIdVerifier = googleVerifier(googleKeys, config, clock);
-  let firebaseVerifier: FirebaseTokenVerifier = cachedFirebaseVerifier(firebaseKeys, settings, clock);
+  const verifiedTokenCache = cachedFirebaseVerifier(firebaseKeys, settings, clock);
+  let firebaseVerifier: FirebaseTokenVerifier = verifiedTokenCache;
 
   // Identity Toolkit (revocation check, admin revoke) needs Google: configured mode only.
   let revocation: RevocationChecker | undefined;
@@ -133,6 +145,27 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     linker: googleVault,
   });
 
+  // Outermost: counts what callers were answered, revocation refusals included.
+  const countedFirebase = new CountingFirebaseVerifier(firebaseVerifier);
+  const keyring = signing?.keyring;
+  const metrics = wireMetrics(config, {
+    clock,
+    exchanges: exchange.outcomes,
+    verifications: { google: googleIdVerifier.outcomes, firebase: countedFirebase.outcomes },
+    keySets: [
+      { set: 'google', stats: () => googleKeys.stats() },
+      { set: 'firebase', stats: () => firebaseKeys.stats() },
+    ],
+    verifiedTokenCache,
+    ...(keyring ? { signingKey: () => keyring.keyring().active } : {}),
+    googleApis: [googleClient, signing?.googleApi].filter((c): c is GoogleApiClient => c !== undefined),
+    store,
+    fcmSends: countedPush.outcomes,
+    deviceChallenges: deviceCodes?.challenges,
+    deviceVerifications: deviceCodes?.verifications,
+    vaultRefreshes: googleVault?.refreshes,
+  });
+
   return {
     logger,
     googleKeys,
@@ -154,7 +187,10 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     googleVault,
     vault: googleVault,
     googleVerifier: googleIdVerifier,
-    firebaseVerifier,
+    firebaseVerifier: countedFirebase,
+    verifiedTokenCache,
     extraRoutes: local ? localRoutes(local, logger, localFcm) : undefined,
+    metrics: metrics.app,
+    metricsRegistry: metrics.metrics,
   };
 }

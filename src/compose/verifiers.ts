@@ -52,7 +52,7 @@ export function firebaseVerifierSettings(config: Config): FirebaseVerifierSettin
 }
 
 /** Firebase ID tokens verified against `keys`, behind the bounded cache of verified tokens (0 entries: no cache). */
-export function cachedFirebaseVerifier(keys: KeySetCache, settings: FirebaseVerifierSettings, clock: Clock): FirebaseTokenVerifier {
+export function cachedFirebaseVerifier(keys: KeySetCache, settings: FirebaseVerifierSettings, clock: Clock): VerifiedTokenCache {
   const { projectId, skewSeconds, tenantId } = settings;
   return new VerifiedTokenCache({
     inner: new FirebaseIdTokenVerifier({ keys, projectId, skewSeconds, clock, tenantId }),

@@ -7,6 +7,7 @@ import { type HardeningSettings, bool, hardeningSettings } from './hardening';
 import { type DeviceCodeSettings, deviceCodeSettings } from './device';
 import { type AuthzSettings, authzSettings } from './authz';
 import { type HttpServerSettings, httpServerSettings } from './http';
+import { type MetricsSettings, metricsSettings } from './metrics';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf } from './local-mode';
 import { ConfigProblems } from './problems';
@@ -64,6 +65,8 @@ export interface BaseConfig {
   device: DeviceCodeSettings;
   /** Forward-auth (/v1/authz): the cookie and the rules every request must meet (src/config/authz.ts). */
   authz: AuthzSettings;
+  /** GET /metrics: on or off, on the main port or its own, its scrape credential (src/config/metrics.ts). */
+  metrics: MetricsSettings;
   /**
    * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
    * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
@@ -161,8 +164,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   // LOCAL_MODE_PUBLIC=true lets local mode listen on a non-loopback HOST (a phone on the LAN); checked in every mode.
   const localModePublic = read(() => bool(env, 'LOCAL_MODE_PUBLIC', false), false);
 
+  const port = read(() => int(env, 'PORT', 8080, 0, 65535), 8080);
+  const secrets = { ADMIN_API_TOKEN: str(env, 'ADMIN_API_TOKEN'), PUSH_API_TOKEN: str(env, 'PUSH_API_TOKEN') };
   const shared = {
-    port: read(() => int(env, 'PORT', 8080, 0, 65535), 8080),
+    port,
     logLevel: read(() => oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS), 'info'),
     nodeEnv,
     googleCertsUrl: read(() => url(env, 'GOOGLE_CERTS_URL', DEFAULT_GOOGLE_CERTS_URL), DEFAULT_GOOGLE_CERTS_URL),
@@ -177,6 +182,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     http: read(() => httpServerSettings(env), httpServerSettings({})),
     device: read(() => deviceCodeSettings(env, local), deviceCodeSettings({}, local)),
     authz: read(() => authzSettings(env), authzSettings({})),
+    metrics: read(() => metricsSettings(env, port, secrets), metricsSettings({}, port)),
   };
 
   if (local) {
@@ -246,7 +252,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   };
 }
 
-export type { AuthzSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
+export type { AuthzSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, MetricsSettings, PushSettings, VaultSettings };
 export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */
