@@ -152,7 +152,7 @@ export function registerCollectors(registry: Registry, sources: MetricSources): 
   };
   new Counter({
     name: 'firebridge_google_api_calls_total',
-    help: 'Calls of Google APIs (identitytoolkit, iamcredentials...) by outcome, retries within one call counted once',
+    help: 'Calls of Google APIs (identitytoolkit, iamcredentials-signblob) by outcome, retries within one call counted once',
     labelNames: ['api', 'outcome'],
     registers: [registry],
     collect() {
