@@ -5,6 +5,7 @@
  *   node --import tsx bench/http.ts [--seconds 3] [--connections 64]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -111,6 +112,13 @@ function get(url: string, token: string, agent: Agent): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** User + system CPU time of a process so far, in clock ticks (1/100 s), from /proc (Linux). */
+function cpuTicks(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
 
 function combine(rounds: Load[]): Load {
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -274,12 +282,22 @@ async function main(): Promise<void> {
     const off = await startBenchServer({ ...serverEnv, METRICS_ENABLED: 'false' });
     for (const s of [on, off]) await load({ url: `${s.url}/v1/me`, headers: auth, duration: 1 });
     // Short slices in pairs, the order alternating: on a loaded machine the pair's ratio is what is comparable.
+    // Besides req/s, the server's own CPU time per request (/proc/<pid>/stat): other processes steal wall time
+    // from a slice, much less the CPU time each request costs.
     const runs: Record<'on' | 'off', Load[]> = { on: [], off: [] };
+    const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
     const ratios: number[] = [];
+    const cpuRatios: number[] = [];
     for (let r = 0; r < 4 * ROUNDS; r += 1) {
       const order: Array<['on' | 'off', BenchServer]> = r % 2 === 0 ? [['on', on], ['off', off]] : [['off', off], ['on', on]];
-      for (const [name, s] of order) runs[name].push(await load({ url: `${s.url}/v1/me`, headers: auth, duration: 1 }));
+      for (const [name, s] of order) {
+        const before = cpuTicks(s.child.pid);
+        const slice = await load({ url: `${s.url}/v1/me`, headers: auth, duration: 1 });
+        runs[name].push(slice);
+        cpu[name].push(((cpuTicks(s.child.pid) - before) * 10_000) / Math.max(1, slice.total)); // µs per request (100 ticks/s)
+      }
       ratios.push((runs.on[r] as Load).rps / (runs.off[r] as Load).rps);
+      cpuRatios.push((cpu.on[r] as number) / (cpu.off[r] as number));
     }
     const scraped = await fetch(`${on.url}/metrics`).then((res) => res.text());
     await Promise.all([on.stop(), off.stop()]);
@@ -288,12 +306,15 @@ async function main(): Promise<void> {
     }
     const withMetrics = combine(runs.on);
     const without = combine(runs.off);
-    const medianRatio = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)] as number;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const medianRatio = median(ratios);
     process.stdout.write(`slices (req/s) metrics on: ${runs.on.map((l) => fmt(l.rps)).join(', ')}; off: ${runs.off.map((l) => fmt(l.rps)).join(', ')}; pair ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')}\n`);
     rows.push(
       { case: `GET /v1/me (cached token) with metrics on vs METRICS_ENABLED=false (${ratios.length} pairs of 1 s slices, order alternating): req/s, ratio = median of the pairs'`, figure: describe(withMetrics), peer: describe(without), ratio: medianRatio, target: '≥0.95×', pass: medianRatio >= 0.95 && withMetrics.non2xx === 0 },
       { case: 'same, p99 latency (median of rounds)', figure: `${withMetrics.p99} ms`, peer: `${without.p99} ms`, ratio: withMetrics.p99 / Math.max(1, without.p99) },
+      { case: "same, the server's CPU time per request (median of slices; ratio = median of the pairs')", figure: `${fmt(median(cpu.on))} µs`, peer: `${fmt(median(cpu.off))} µs`, ratio: median(cpuRatios), target: '≤1.05×', pass: median(cpuRatios) <= 1.05 },
     );
+    process.stdout.write(`CPU µs per request, metrics on: ${cpu.on.map(fmt).join(', ')}; off: ${cpu.off.map(fmt).join(', ')}\n`);
   }
 
   printRows('HTTP (autocannon in the bench process, server in its own process, 127.0.0.1)', rows);
