@@ -157,7 +157,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
       { set: 'firebase', stats: () => firebaseKeys.stats() },
     ],
     verifiedTokenCache,
-    ...(keyring ? { signingKey: () => keyring.keyring().active } : {}),
+    ...(keyring ? { signingKey: () => keyring.keyring().active, keyringReloads: keyring.reloads } : {}),
     googleApis: [googleClient, signing?.googleApi].filter((c): c is GoogleApiClient => c !== undefined),
     store,
     fcmSends: countedPush.outcomes,

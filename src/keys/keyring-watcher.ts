@@ -52,6 +52,8 @@ export class KeyringWatcher {
   /** The reload running now, if any, and the one requested meanwhile (at most one waits). */
   private active?: Promise<void>;
   private pending?: PendingReload;
+  /** Changes of KEYS_DIR swapped in or rejected (firebridge_keyring_reloads_total); unchanged polls are not counted. */
+  readonly reloads = { reloaded: 0, rejected: 0 };
 
   constructor(private readonly options: KeyringWatcherOptions) {
     this.current = options.initial;
@@ -126,6 +128,7 @@ export class KeyringWatcher {
         this.rejected(trigger, err);
         return 'rejected';
       });
+      if (outcome !== 'unchanged') this.reloads[outcome] += 1;
       for (const resolve of waiters) resolve(outcome);
     }
     this.active = undefined;

@@ -136,6 +136,20 @@ export function registerCollectors(registry: Registry, sources: MetricSources): 
     },
   });
 
+  new Counter({
+    name: 'firebridge_keyring_reloads_total',
+    help: 'Changes of KEYS_DIR (watch, poll, SIGHUP) by outcome: reloaded (swapped in) or rejected (the last good keyring keeps signing)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const reloads = sources.keyringReloads;
+      if (reloads === undefined) return;
+      this.inc({ outcome: 'reloaded' }, reloads.reloaded);
+      this.inc({ outcome: 'rejected' }, reloads.rejected);
+    },
+  });
+
   const googleApiStats = () => {
     // Several clients may call the same API (keyless signing's and the bridge's): summed, one circuit open is open.
     const byApi = new Map<string, { ok: number; failed: number; open: boolean }>();

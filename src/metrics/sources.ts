@@ -24,6 +24,8 @@ export interface MetricSources {
   verifiedTokenCache?: { stats(): VerifiedTokenCacheStats };
   /** The signing key in use, with when it was installed (ISO 8601); undefined in keyless and local mode. */
   signingKey?: () => { kid: string; addedAt: string } | undefined;
+  /** Key-file mode: KEYS_DIR changes the watcher swapped in or rejected. */
+  keyringReloads?: { readonly reloaded: number; readonly rejected: number };
   /** Every authorized Google API client of the server (the bridge's, keyless signing's). */
   googleApis: ReadonlyArray<{ stats(): GoogleApiStats[] }>;
   store?: { errorCount?(): number };

@@ -67,11 +67,14 @@ describe('the collectors read the components when scraped', () => {
         clock,
         exchanges,
         signingKey: () => ({ kid: 'k1', addedAt: '2026-01-01T00:00:00Z' }),
+        keyringReloads: { reloaded: 2, rejected: 1 },
         store: { errorCount: () => errors },
       }),
     );
     let s = await scraped(metrics);
     expect(s.value('firebridge_signing_key_age_seconds', { kid: 'k1' })).toBe(90 * 86_400);
+    expect(s.value('firebridge_keyring_reloads_total', { outcome: 'reloaded' })).toBe(2);
+    expect(s.value('firebridge_keyring_reloads_total', { outcome: 'rejected' })).toBe(1);
     expect(s.value('firebridge_exchanges_total', { outcome: 'success', reason: 'none' })).toBe(1);
     exchanges.succeeded();
     errors = 4;
