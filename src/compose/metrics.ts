@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { AppDeps } from '../http/app';
 import { createHttpServer } from '../http/http-server';
 import { createMetricsApp } from '../http/metrics-app';
+import type { MetricsEndpoint } from '../http/routes/metrics';
 import { type Metrics, createMetrics } from '../metrics/metrics';
 import type { MetricSources } from '../metrics/sources';
 
@@ -15,12 +16,17 @@ export interface MetricsWiring {
   app?: AppDeps['metrics'];
 }
 
+/** GET /metrics of `metrics`, behind METRICS_TOKEN when set. */
+function endpointOf(metrics: Metrics, token: string | undefined): MetricsEndpoint {
+  return { contentType: metrics.contentType, render: metrics.render, ...(token !== undefined ? { token } : {}) };
+}
+
 /** The app's metrics from the components' counts, per METRICS_ENABLED / METRICS_PORT / METRICS_TOKEN. */
 export function wireMetrics(config: Pick<Config, 'metrics'>, sources: MetricSources): MetricsWiring {
   const settings = config.metrics;
   if (!settings.enabled) return {};
   const metrics = createMetrics(sources);
-  const endpoint = { contentType: metrics.contentType, render: metrics.render, ...(settings.token !== undefined ? { token: settings.token } : {}) };
+  const endpoint = endpointOf(metrics, settings.token);
   return {
     metrics,
     app: { observeRequest: metrics.observeRequest, ...(settings.port === undefined ? { endpoint } : {}) },
@@ -35,8 +41,7 @@ export async function startMetricsServer(
 ): Promise<{ server: Server; url: string } | undefined> {
   const { port, host, token } = config.metrics;
   if (metrics === undefined || port === undefined) return undefined;
-  const endpoint = { contentType: metrics.contentType, render: metrics.render, ...(token !== undefined ? { token } : {}) };
-  const server = createHttpServer(createMetricsApp(endpoint, logger), config.http).listen(port, host);
+  const server = createHttpServer(createMetricsApp(endpointOf(metrics, token), logger), config.http).listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
