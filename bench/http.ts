@@ -5,6 +5,7 @@
  *   node --import tsx bench/http.ts [--seconds 3] [--connections 64]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -24,8 +25,8 @@ const ROUNDS = arg('rounds', 3);
 /** UV_THREADPOOL_SIZE of the server process (Node's default is 4). */
 const THREADPOOL = arg('threadpool', 4);
 const onlyArg = process.argv.indexOf('--only');
-/** Comma-separated subset of: me, exchange, burst, uncached, cold. */
-const ONLY = new Set(onlyArg >= 0 ? (process.argv[onlyArg + 1] as string).split(',') : ['me', 'exchange', 'burst', 'uncached', 'cold']);
+/** Comma-separated subset of: me, exchange, burst, uncached, metrics, cold. */
+const ONLY = new Set(onlyArg >= 0 ? (process.argv[onlyArg + 1] as string).split(',') : ['me', 'exchange', 'burst', 'uncached', 'metrics', 'cold']);
 const ROOT = path.resolve(__dirname, '..');
 
 interface BenchServer {
@@ -111,6 +112,13 @@ function get(url: string, token: string, agent: Agent): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** User + system CPU time of a process so far, in clock ticks (1/100 s), from /proc (Linux). */
+function cpuTicks(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
 
 function combine(rounds: Load[]): Load {
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -265,6 +273,48 @@ async function main(): Promise<void> {
     const uncachedBare = await load({ url: `${uncachedServer.url}/bench/unguarded` });
     await uncachedServer.stop();
     rows.push({ case: 'GET /v1/me with VERIFIED_TOKEN_CACHE_MAX_ENTRIES=0 vs unguarded (second server)', figure: describe(uncached), peer: describe(uncachedBare), ratio: uncached.rps / uncachedBare.rps });
+  }
+
+  if (ONLY.has('metrics')) {
+    // The hot path with metrics on (the default: a histogram observation per request, counters read at scrape
+    // time) vs METRICS_ENABLED=false: two servers, rounds alternating which goes first, so drift hits both alike.
+    const on = await startBenchServer({ ...serverEnv, METRICS_ENABLED: 'true' });
+    const off = await startBenchServer({ ...serverEnv, METRICS_ENABLED: 'false' });
+    for (const s of [on, off]) await load({ url: `${s.url}/v1/me`, headers: auth, duration: 1 });
+    // Short slices in pairs, the order alternating: on a loaded machine the pair's ratio is what is comparable.
+    // Besides req/s, the server's own CPU time per request (/proc/<pid>/stat): other processes steal wall time
+    // from a slice, much less the CPU time each request costs.
+    const runs: Record<'on' | 'off', Load[]> = { on: [], off: [] };
+    const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    for (let r = 0; r < 4 * ROUNDS; r += 1) {
+      const order: Array<['on' | 'off', BenchServer]> = r % 2 === 0 ? [['on', on], ['off', off]] : [['off', off], ['on', on]];
+      for (const [name, s] of order) {
+        const before = cpuTicks(s.child.pid);
+        const slice = await load({ url: `${s.url}/v1/me`, headers: auth, duration: 1 });
+        runs[name].push(slice);
+        cpu[name].push(((cpuTicks(s.child.pid) - before) * 10_000) / Math.max(1, slice.total)); // µs per request (100 ticks/s)
+      }
+      ratios.push((runs.on[r] as Load).rps / (runs.off[r] as Load).rps);
+      cpuRatios.push((cpu.on[r] as number) / (cpu.off[r] as number));
+    }
+    const scraped = await fetch(`${on.url}/metrics`).then((res) => res.text());
+    await Promise.all([on.stop(), off.stop()]);
+    if (!/firebridge_request_duration_seconds_count\{route="\/v1\/me",status_class="2xx"\} [1-9]/.test(scraped)) {
+      throw new Error('the metrics server did not count its /v1/me requests');
+    }
+    const withMetrics = combine(runs.on);
+    const without = combine(runs.off);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const medianRatio = median(ratios);
+    process.stdout.write(`slices (req/s) metrics on: ${runs.on.map((l) => fmt(l.rps)).join(', ')}; off: ${runs.off.map((l) => fmt(l.rps)).join(', ')}; pair ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')}\n`);
+    rows.push(
+      { case: `GET /v1/me (cached token) with metrics on vs METRICS_ENABLED=false (${ratios.length} pairs of 1 s slices, order alternating): req/s, ratio = median of the pairs'`, figure: describe(withMetrics), peer: describe(without), ratio: medianRatio, target: '≥0.95×', pass: medianRatio >= 0.95 && withMetrics.non2xx === 0 },
+      { case: 'same, p99 latency (median of rounds)', figure: `${withMetrics.p99} ms`, peer: `${without.p99} ms`, ratio: withMetrics.p99 / Math.max(1, without.p99) },
+      { case: "same, the server's CPU time per request (median of slices; ratio = median of the pairs')", figure: `${fmt(median(cpu.on))} µs`, peer: `${fmt(median(cpu.off))} µs`, ratio: median(cpuRatios), target: '≤1.05×', pass: median(cpuRatios) <= 1.05 },
+    );
+    process.stdout.write(`CPU µs per request, metrics on: ${cpu.on.map(fmt).join(', ')}; off: ${cpu.off.map(fmt).join(', ')}\n`);
   }
 
   printRows('HTTP (autocannon in the bench process, server in its own process, 127.0.0.1)', rows);

@@ -2,7 +2,7 @@
  * npm run bench: every benchmark, one after the other, each in its own process (so none disturbs
  * another's heap or JIT), printing figure, peer figure from the same run, and ratio.
  *   npm run bench                 everything (about 3 to 4 minutes on 2 cores)
- *   npm run bench -- micro http   a subset: micro, memory, http
+ *   npm run bench -- micro http   a subset: micro, memory, http, metrics
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -14,6 +14,7 @@ const steps: Array<{ name: string; args: string[] }> = [
   { name: 'memory', args: ['--expose-gc', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '2'] },
   { name: 'memory', args: ['--expose-gc', '--max-old-space-size=128', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '2'] },
   { name: 'http', args: ['--import', 'tsx', 'bench/http.ts'] },
+  { name: 'metrics', args: ['--import', 'tsx', 'bench/metrics-cost.ts'] },
 ];
 const wanted = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));
 let failed = false;

@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'ERR_USER_DISABLED',
   'ERR_ADMIN_CREDENTIAL',
   'ERR_PUSH_CREDENTIAL',
+  'ERR_METRICS_CREDENTIAL',
   'ERR_DEVICE_CODE_INVALID',
   // Not found (404)
   'ERR_DEVICE_UNREGISTERED',
@@ -90,6 +91,7 @@ export type TokenErrorCode = Extract<
   | `ERR_USER_${string}`
   | 'ERR_ADMIN_CREDENTIAL'
   | 'ERR_PUSH_CREDENTIAL'
+  | 'ERR_METRICS_CREDENTIAL'
 >;
 
 /** The codes an AccessDeniedError may carry (403). */
@@ -388,4 +390,23 @@ export class GoogleGrantError extends FirebridgeError {
 /** The vault's data keys (VAULT_KEYS_FILE) are missing, unreadable, or do not match the database. Never key material. */
 export class VaultKeyError extends FirebridgeError {
   readonly code = 'ERR_VAULT_KEY';
+}
+
+// ---- Metrics labels ----
+
+/**
+ * How a failure is counted in the metrics: `refused` when the caller is at fault (a FirebridgeError
+ * answered with a 4xx: a bad token, a policy refusal, a rate limit), `error` when firebridge or a
+ * dependency is (a 5xx, or anything that is not a FirebridgeError).
+ */
+export function failureOutcome(err: unknown): 'refused' | 'error' {
+  return err instanceof FirebridgeError && err.status < 500 ? 'refused' : 'error';
+}
+
+/**
+ * The reason label of a failure: its code (one of ERROR_CODES), or `internal` for anything that is not a
+ * FirebridgeError. Never a message: label values stay a fixed small set.
+ */
+export function failureReason(err: unknown): ErrorCode | 'internal' {
+  return err instanceof FirebridgeError ? err.code : 'internal';
 }

@@ -7,13 +7,16 @@ import path from 'node:path';
  */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['errors', 'clock', 'logger'],
+  // outcomes: the counts of outcomes by error code that components keep for the metrics.
+  ['outcomes'],
   // audit: the tamper-evident audit trail's chain writer and verifier (node fs, the clock, the logger only).
   ['config', 'outbound', 'store', 'audit'],
   ['jwt'],
   ['auth'],
   // vault: the refresh-token vault's rules and its SQLite/PostgreSQL storage (Google's OAuth calls come through auth/'s port).
   ['google', 'keys', 'vault'],
-  ['http'],
+  // metrics: prom-client's registry, reading the components' counts at scrape time (compose wires it to http/).
+  ['http', 'metrics'],
   // Local mode's emulated Google serves its own routes with http/'s routing helpers; http/ never imports it.
   ['local'],
   ['compose'],

@@ -4,6 +4,7 @@ import type { DeviceCodeSettings } from '../config/device';
 import { DependencyUnavailableError, FirebridgeError, InvalidGrantError, RateLimitedError } from '../errors';
 import type { SharedStore } from '../store/store';
 import type { CustomTokenMinter } from './custom-token-generator';
+import { OutcomeCounts } from '../outcomes';
 import type { PushMessage, PushSender } from './push-sender';
 
 /**
@@ -127,6 +128,18 @@ export function deviceCodeMessage(
 }
 
 /** A store failure is a 503 (errors of our own, like the memory store's 503, pass as they are). */
+/** The operation's result, its outcome counted. */
+async function counted<T>(counts: OutcomeCounts, operation: Promise<T>): Promise<T> {
+  try {
+    const result = await operation;
+    counts.succeeded();
+    return result;
+  } catch (err) {
+    counts.failed(err);
+    throw err;
+  }
+}
+
 async function stored<T>(what: Promise<T>): Promise<T> {
   try {
     return await what;
@@ -149,6 +162,10 @@ function parseRecord(raw: string): ChallengeRecord | undefined {
 
 export class DeviceCodes {
   private readonly ttlMs: number;
+  /** Challenges by outcome and error code (firebridge_device_challenges_total). */
+  readonly challenges = new OutcomeCounts();
+  /** Code verifications by outcome and error code (firebridge_device_verifications_total). */
+  readonly verifications = new OutcomeCounts();
 
   constructor(private readonly options: DeviceCodesOptions) {
     this.ttlMs = options.settings.ttlSeconds * 1000;
@@ -181,6 +198,10 @@ export class DeviceCodes {
    * failure (PushFailedError, with FCM's reason) leaves no challenge behind.
    */
   async challenge(fcmToken: string, requesterUid?: string): Promise<DeviceChallenge> {
+    return counted(this.challenges, this.sendChallenge(fcmToken, requesterUid));
+  }
+
+  private async sendChallenge(fcmToken: string, requesterUid?: string): Promise<DeviceChallenge> {
     const { store, push, clock, settings } = this.options;
     const device = deviceHash(fcmToken);
     if (settings.rateLimitPerDevicePerMinute > 0) {
@@ -220,6 +241,10 @@ export class DeviceCodes {
    * InvalidGrantError. A success consumes the challenge.
    */
   async verify(challengeId: string, code: string, requesterUid?: string): Promise<DeviceVerification> {
+    return counted(this.verifications, this.verifyCode(challengeId, code, requesterUid));
+  }
+
+  private async verifyCode(challengeId: string, code: string, requesterUid?: string): Promise<DeviceVerification> {
     const { store, minter, clock, settings } = this.options;
     const key = `device:ch:${challengeId}`;
     const attemptsKey = `device:att:${challengeId}`;

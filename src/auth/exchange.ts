@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type AuditTrail, auditFailure } from '../audit/audit-trail';
 import type { Clock } from '../clock';
 import { InvalidRequestError } from '../errors';
+import { OutcomeCounts } from '../outcomes';
 import { googleDeveloperClaims } from './custom-token';
 import type { CustomTokenMinter } from './custom-token-generator';
 import type { AccountLinker, GoogleLinkOutcome } from './google-link';
@@ -57,6 +58,9 @@ export interface ExchangeDeps {
  * is exchanged last, once the custom token is minted: its outcome is in `google`, and never fails the sign-in.
  */
 export class TokenExchange {
+  /** Exchanges by outcome and error code (firebridge_exchanges_total). */
+  readonly outcomes = new OutcomeCounts();
+
   constructor(private readonly deps: ExchangeDeps) {}
 
   async exchange(idToken: string, serverAuthCode?: ServerAuthCode, context: ExchangeContext = {}): Promise<ExchangeResult> {
@@ -66,6 +70,7 @@ export class TokenExchange {
       const result = await this.run(idToken, serverAuthCode, (identity) => {
         verified = { sub: identity.sub, azp: identity.azp, email: identity.email, uid: uidForGoogleSub(identity.sub) };
       });
+      this.outcomes.succeeded();
       this.deps.audit?.record({ event: 'token.exchange', outcome: 'ok', ...verified, ip: context.clientIp, linkRequested: serverAuthCode !== undefined });
       if (result.google !== undefined && verified !== undefined) {
         const link = result.google;
@@ -81,6 +86,7 @@ export class TokenExchange {
       }
       return result;
     } catch (err) {
+      this.outcomes.failed(err);
       this.deps.audit?.record({ event: 'token.exchange', ...auditFailure(err), ...verified, ip: context.clientIp });
       throw err;
     }

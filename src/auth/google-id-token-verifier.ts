@@ -4,6 +4,7 @@ import { checkStringClaim, checkTimes } from '../jwt/claims';
 import type { JsonObject } from '../jwt/decode';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { checkSignature, decodeRs256 } from '../jwt/verify-jws';
+import { OutcomeCounts } from '../outcomes';
 import { otherKindRefusal } from './token-kind';
 
 export const GOOGLE_ISSUERS = ['accounts.google.com', 'https://accounts.google.com'] as const;
@@ -47,14 +48,21 @@ function optionalString(payload: JsonObject, name: string): string | undefined {
  * iss accounts.google.com, aud one of our client IDs, exp in the future, iat not in the future.
  */
 export class GoogleIdTokenVerifier {
+  /** Verifications by outcome and error code (firebridge_verifications_total{token="google"}). */
+  readonly outcomes = new OutcomeCounts();
+
   constructor(private readonly options: GoogleIdTokenVerifierOptions) {}
 
   async verify(token: unknown): Promise<GoogleIdentity> {
     try {
-      return await this.verifyToken(token);
+      const identity = await this.verifyToken(token);
+      this.outcomes.succeeded();
+      return identity;
     } catch (err) {
       // A Firebase ID token (or an Auth Emulator token) sent here: say so instead of which check failed.
-      throw (err instanceof InvalidTokenError && otherKindRefusal(token, 'google')) || err;
+      const refusal = (err instanceof InvalidTokenError && otherKindRefusal(token, 'google')) || err;
+      this.outcomes.failed(refusal);
+      throw refusal;
     }
   }
 

@@ -1,5 +1,7 @@
 import type { AuditLog } from '../audit/audit-trail';
 import type { Config } from '../config';
+import { CountingFirebaseVerifier } from '../auth/counting-verifier';
+import { CountingPushSender } from '../auth/counting-push-sender';
 import { CustomTokenGenerator } from '../auth/custom-token-generator';
 import { DeviceCodes } from '../auth/device-codes';
 import { TokenExchange } from '../auth/exchange';
@@ -23,7 +25,10 @@ import { localRoutes } from '../local/local-routes';
 import { playgroundRoutes } from '../local/playground-routes';
 import { strictRouter } from '../http/routing';
 import type { RedisRevocationBus } from '../store/redis-revocation-bus';
+import type { VerifiedTokenCache } from '../auth/verified-token-cache';
+import type { Metrics } from '../metrics/metrics';
 import type { GoogleVault } from '../vault/vault';
+import { wireMetrics } from './metrics';
 import { createRevocationBus, createStore } from './store';
 import { buildGoogleVault } from './vault';
 import type { SharedStore } from '../store/store';
@@ -57,6 +62,10 @@ export interface Dependencies extends AppDeps {
   googleVault?: GoogleVault;
   /** The tamper-evident audit trail (AUDIT_LOG); flushed and closed by the server on shutdown. */
   audit: AuditLog;
+  /** The cache of verified Firebase ID tokens (inside the revocation check and the counting verifier). */
+  verifiedTokenCache: VerifiedTokenCache;
+  /** METRICS_ENABLED: the registry (the server serves it on METRICS_PORT when set; else the app mounts /metrics). */
+  metricsRegistry?: Metrics;
 }
 
 /**
@@ -112,12 +121,15 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
   }
   // A runtime's own sender (tests, embedders) replaces the one config builds.
   if (runtime.push) push = runtime.push;
+  const countedPush = new CountingPushSender(push);
+  push = countedPush;
   const pushRelay: AppDeps['pushRelay'] =
     config.mode === 'configured' && config.push.pushApiToken !== undefined ? { token: config.push.pushApiToken, sender: push } : undefined;
   const store: SharedStore = createStore(config, clock, logger);
   const nonces = new NonceService(store, hardening.nonceTtlSeconds);
   const googleIdVerifier = googleVerifier(googleKeys, config, clock);
-  let firebaseVerifier: FirebaseTokenVerifier = cachedFirebaseVerifier(firebaseKeys, settings, clock);
+  const verifiedTokenCache = cachedFirebaseVerifier(firebaseKeys, settings, clock);
+  let firebaseVerifier: FirebaseTokenVerifier = verifiedTokenCache;
 
   // Identity Toolkit (revocation check, admin revoke) needs Google: configured mode only.
   let revocation: RevocationChecker | undefined;
@@ -164,6 +176,27 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     audit,
   });
 
+  // Outermost: counts what callers were answered, revocation refusals included.
+  const countedFirebase = new CountingFirebaseVerifier(firebaseVerifier);
+  const keyring = signing?.keyring;
+  const metrics = wireMetrics(config, {
+    clock,
+    exchanges: exchange.outcomes,
+    verifications: { google: googleIdVerifier.outcomes, firebase: countedFirebase.outcomes },
+    keySets: [
+      { set: 'google', stats: () => googleKeys.stats() },
+      { set: 'firebase', stats: () => firebaseKeys.stats() },
+    ],
+    verifiedTokenCache,
+    ...(keyring ? { signingKey: () => keyring.keyring().active, keyringReloads: keyring.reloads } : {}),
+    googleApis: [googleClient, signing?.googleApi].filter((c): c is GoogleApiClient => c !== undefined),
+    store,
+    fcmSends: countedPush.outcomes,
+    deviceChallenges: deviceCodes?.challenges,
+    deviceVerifications: deviceCodes?.verifications,
+    vaultRefreshes: googleVault?.refreshes,
+  });
+
   return {
     logger,
     googleKeys,
@@ -187,7 +220,8 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     vault: googleVault,
     audit,
     googleVerifier: googleIdVerifier,
-    firebaseVerifier,
+    firebaseVerifier: countedFirebase,
+    verifiedTokenCache,
     // Local mode's routes: the emulated Google and Auth Emulator, the fake FCM's record, and the playground page at /.
     extraRoutes:
       local && localToolkit
@@ -196,5 +230,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
             playgroundRoutes(),
           )
         : undefined,
+    metrics: metrics.app,
+    metricsRegistry: metrics.metrics,
   };
 }

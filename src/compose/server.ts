@@ -10,12 +10,15 @@ import { EMULATOR_PATHS, KEY_SET_PATHS, LOCAL_ID_TOKEN_PATH } from '../local/loc
 import { PLAYGROUND_PATH } from '../local/playground-routes';
 import type { FetchFn } from '../outbound/fetch';
 import { type Dependencies, createDependencies } from './dependencies';
+import { startMetricsServer } from './metrics';
 import { startGoogleVault } from './vault';
 
 export interface RunningServer {
   server: Server;
   url: string;
   deps: Dependencies;
+  /** METRICS_PORT set: the metrics listener's base URL (GET <metricsUrl>/metrics). */
+  metricsUrl?: string;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes. */
   shutdown(): Promise<void>;
 }
@@ -66,6 +69,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     void deps.audit.close();
     throw err;
   });
+  const metricsServer = await startMetricsServer(config, deps.metricsRegistry, logger).catch((err: unknown) => {
+    server.close();
+    deps.signing?.stop();
+    void deps.googleVault?.close();
+    throw err;
+  });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -95,6 +104,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
       // Keep-alive connections become idle as their last request finishes: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       sweep.unref();
+      // Scrapes stop with the server: closed at once (a scrape in flight is cut, the next one fails anyway).
+      metricsServer?.server.close();
+      metricsServer?.server.closeAllConnections();
       server.close(() => {
         clearTimeout(timer);
         clearInterval(sweep);
@@ -114,5 +126,5 @@ export async function startServer(config: Config, options: StartOptions): Promis
     });
     return closing;
   };
-  return { server, url, deps, shutdown };
+  return { server, url, deps, shutdown, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) };
 }

@@ -22,6 +22,8 @@ export interface Signing {
   keyFile?: KeyFileSigner;
   /** Keyless mode: the ADC access tokens signBlob uses, for other Google calls to share. */
   accessTokens?: AccessTokenSource;
+  /** Keyless mode: signBlob's Google API client (its calls and circuit in the metrics). */
+  googleApi?: GoogleApiClient;
   /** Starts what runs in the background (watcher, keyless warm-up). */
   start(): Promise<void>;
   stop(): void;
@@ -49,10 +51,11 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
   }
   if (config.serviceAccountEmail !== undefined && !hasKeyFiles(config.keysDir)) {
     const tokens = new ApplicationDefaultCredentials({ config: config.googleApis, fetch: runtime.fetch, clock });
+    const googleApi = new GoogleApiClient({ tokens, fetch: runtime.fetch, clock, timeoutMs: config.googleApis.timeoutMs });
     const signer = new IamSigner({
       serviceAccountEmail: config.serviceAccountEmail,
       baseUrl: config.googleApis.iamCredentialsUrl,
-      client: new GoogleApiClient({ tokens, fetch: runtime.fetch, clock, timeoutMs: config.googleApis.timeoutMs }),
+      client: googleApi,
       warmUp: () => tokens.getAccessToken(),
       clock,
       logger,
@@ -66,6 +69,7 @@ export function createSigning(config: ConfiguredConfig, runtime: Runtime): Signi
       mode: 'keyless',
       minter: new CustomTokenGenerator(signer, clock, config.tenantId),
       accessTokens: tokens,
+      googleApi,
       start: async () => {
         try {
           logger.info({ credentials: tokens.describe() }, 'Application Default Credentials found');

@@ -56,7 +56,7 @@ export function firebaseVerifierSettings(config: Config): FirebaseVerifierSettin
 }
 
 /** Firebase ID tokens verified against `keys`, behind the bounded cache of verified tokens (0 entries: no cache). */
-export function cachedFirebaseVerifier(keys: KeySetCache, settings: FirebaseVerifierSettings, clock: Clock): FirebaseTokenVerifier {
+export function cachedFirebaseVerifier(keys: KeySetCache, settings: FirebaseVerifierSettings, clock: Clock): VerifiedTokenCache {
   const { projectId, skewSeconds, tenantId, acceptUnsignedEmulatorTokens } = settings;
   // Unsigned emulator tokens have no kid, so the cache never keeps them: each is verified (claims only, no key set).
   return new VerifiedTokenCache({

@@ -7,6 +7,7 @@ import { type HardeningSettings, bool, hardeningSettings } from './hardening';
 import { type DeviceCodeSettings, deviceCodeSettings } from './device';
 import { type AuthzSettings, authzSettings } from './authz';
 import { type HttpServerSettings, httpServerSettings } from './http';
+import { type MetricsSettings, metricsSettings } from './metrics';
 import { type Env, int, list, oneOf, str, url } from './parse';
 import { DEFAULT_LOCAL_PROJECT_ID, checkLocalStateDir, deploymentSettingsPresent, isLoopbackHost, keysDirOf, localProjectId } from './local-mode';
 import { type CorsSettings, corsSettings } from './cors';
@@ -75,6 +76,8 @@ export interface BaseConfig {
   cors: CorsSettings;
   /** The tamper-evident audit trail: AUDIT_LOG, AUDIT_HMAC_KEY_FILE, AUDIT_INCLUDE_EMAIL, AUDIT_MAX_BYTES (src/config/audit.ts). */
   audit: AuditSettings;
+  /** GET /metrics: on or off, on the main port or its own, its scrape credential (src/config/metrics.ts). */
+  metrics: MetricsSettings;
   /**
    * FIREBASE_TENANT_ID: the Identity Platform tenant whose users this server serves (configured mode
    * only). Set: Firebase ID tokens must carry it in `firebase.tenant`, custom tokens carry `tenant_id`.
@@ -185,8 +188,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
   // LOCAL_MODE_PUBLIC=true lets local mode listen on a non-loopback HOST (a phone on the LAN); checked in every mode.
   const localModePublic = read(() => bool(env, 'LOCAL_MODE_PUBLIC', false), false);
 
+  const port = read(() => int(env, 'PORT', 8080, 0, 65535), 8080);
+  const secrets = { ADMIN_API_TOKEN: str(env, 'ADMIN_API_TOKEN'), PUSH_API_TOKEN: str(env, 'PUSH_API_TOKEN') };
   const shared = {
-    port: read(() => int(env, 'PORT', 8080, 0, 65535), 8080),
+    port,
     logLevel: read(() => oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS), 'info'),
     logFormat: read(() => logFormatOf(env, production), 'json'),
     nodeEnv,
@@ -204,6 +209,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Config {
     authz: read(() => authzSettings(env), authzSettings({})),
     cors: read(() => corsSettings(env, local), corsSettings({}, local)),
     audit: read(() => auditSettings(env, cwd), auditSettings({}, cwd)),
+    metrics: read(() => metricsSettings(env, port, secrets), metricsSettings({}, port)),
   };
   // Checked in every mode (like LOCAL_STATE_DIR, it may stay in a deployment's .env, where it is ignored).
   const localProject = read(() => localProjectId(env), DEFAULT_LOCAL_PROJECT_ID);
@@ -286,7 +292,7 @@ function logFormatOf(env: Env, production: boolean): LogFormat {
   return format;
 }
 
-export type { AuditSettings, AuthEmulatorSettings, AuthzSettings, CorsSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, PushSettings, VaultSettings };
+export type { AuditSettings, AuthEmulatorSettings, AuthzSettings, CorsSettings, DeviceCodeSettings, FcmSettings, GoogleApiConfig, HttpServerSettings, KeysAdminConfig, MetricsSettings, PushSettings, VaultSettings };
 export { vaultKeysFileOf } from './vault';
 
 /** Settings of the `push` admin script: the project, the signing key (or ADC) and FCM. */

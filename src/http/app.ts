@@ -13,13 +13,14 @@ import type { SharedStore } from '../store/store';
 import { cors } from './cors';
 import { rateLimit } from './rate-limit';
 import { requireFirebaseAuth } from './require-firebase-auth';
-import { requestLogger } from './request-logger';
+import { type RequestObserver, requestLogger } from './request-logger';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { deviceRoutes } from './routes/device';
 import { type GoogleRouteDeps, googleRoutes } from './routes/google';
 import { authzRoutes } from './routes/authz';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
+import { type MetricsEndpoint, metricsRoutes } from './routes/metrics';
 import { nonceRoutes } from './routes/nonce';
 import { type PushRelayDeps, pushRoutes } from './routes/push';
 import { tokenRoutes } from './routes/token';
@@ -51,6 +52,11 @@ export interface AppDeps {
   audit?: AuditLog;
   /** Extra routes mounted before the 404 handler (local mode's emulated Google). */
   extraRoutes?: Router;
+  /**
+   * Metrics (METRICS_ENABLED): `observeRequest` sees every finished request (the duration histogram);
+   * `endpoint`, when present, mounts GET /metrics on this app (absent when METRICS_PORT serves it).
+   */
+  metrics?: { observeRequest?: RequestObserver; endpoint?: MetricsEndpoint };
 }
 
 export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening' | 'device' | 'authz' | 'cors'>;
@@ -67,7 +73,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   // req.ip believes X-Forwarded-For only through the proxies TRUST_PROXY names; none by default.
   app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
   app.use(helmet());
-  app.use(requestLogger(deps.logger));
+  app.use(requestLogger(deps.logger, deps.metrics?.observeRequest));
   // CORS_ORIGINS (and local mode's loopback origins): answers allowed preflights, marks allowed answers.
   app.use(cors(config.cors));
   app.use((_req, res, next) => {
@@ -89,6 +95,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
     });
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
   app.use(healthRoutes(deps.minter, deps.store, deps.audit));
+  if (deps.metrics?.endpoint) app.use(metricsRoutes(deps.metrics.endpoint, deps.logger));
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));

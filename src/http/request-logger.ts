@@ -46,16 +46,27 @@ export function requestLog(res: Response, fallback: Logger): Logger {
  * write the token into the log. Express sets req.route once a route matched.
  */
 export function routeOf(req: Request): string {
-  const pattern: unknown = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : UNMATCHED_ROUTE;
+  return matchedRoute(req) ?? UNMATCHED_ROUTE;
 }
+
+/** The route pattern that matched, or undefined when none did (see routeOf). */
+export function matchedRoute(req: Request): string | undefined {
+  const pattern: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : undefined;
+}
+
+/**
+ * Told of every finished request (the metrics' request-duration histogram): the matched route pattern
+ * (undefined when none matched; never the raw path), the status and the seconds it took.
+ */
+export type RequestObserver = (route: string | undefined, status: number, seconds: number) => void;
 
 /**
  * One structured line per request: method, the matched route (never the raw path, query string or
  * any header, so no token reaches the log), status and duration. Propagates or creates
  * X-Request-Id, and gives every line logged for the request (requestLog) that reqId.
  */
-export function requestLogger(logger: Logger): RequestHandler {
+export function requestLogger(logger: Logger, observe?: RequestObserver): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
@@ -66,10 +77,12 @@ export function requestLogger(logger: Logger): RequestHandler {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const extra = extraFields.get(res);
+      const route = matchedRoute(req);
       log.info(
-        { method: req.method, path: routeOf(req), ...extra, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        { method: req.method, path: route ?? UNMATCHED_ROUTE, ...extra, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
         'request',
       );
+      observe?.(route, res.statusCode, ms / 1000);
     });
     next();
   };

@@ -22,13 +22,23 @@ export interface KeySetCacheOptions {
 interface CachedKeys {
   keys: ReadonlyMap<string, KeyObject>;
   freshUntil: number;
+  /** When these keys were fetched (clock ms). */
+  fetchedAt: number;
 }
 
 export interface KeySetCacheStats {
+  /** Fetches started (a fetch under way counts, its outcome not yet). */
   fetches: number;
   failures: number;
+  /** Fetches that brought a usable key set. */
+  successes: number;
   keys: number;
+  /** Past the announced lifetime (serving stale keys, or about to refresh on the next request). */
   stale: boolean;
+  /** The last fetch failed: with `stale`, the keys in use are stale-if-error ones (or there are none). */
+  failing: boolean;
+  /** When the keys in use were fetched (clock ms); undefined before the first good fetch. */
+  fetchedAt?: number;
 }
 
 /**
@@ -48,6 +58,7 @@ export class KeySetCache {
   private lastAttemptFailed = false;
   private fetches = 0;
   private failures = 0;
+  private successes = 0;
   private readonly defaultTtlMs: number;
   private readonly minTtlMs: number;
   private readonly maxTtlMs: number;
@@ -103,8 +114,11 @@ export class KeySetCache {
     return {
       fetches: this.fetches,
       failures: this.failures,
+      successes: this.successes,
       keys: this.current?.keys.size ?? 0,
       stale: this.current !== undefined && this.options.clock() >= this.current.freshUntil,
+      failing: this.lastAttemptFailed,
+      ...(this.current !== undefined ? { fetchedAt: this.current.fetchedAt } : {}),
     };
   }
 
@@ -130,8 +144,10 @@ export class KeySetCache {
       .then(
         ({ keys, maxAgeMs }) => {
           const ttl = Math.min(this.maxTtlMs, Math.max(this.minTtlMs, maxAgeMs ?? this.defaultTtlMs));
-          this.current = { keys, freshUntil: this.options.clock() + ttl };
+          const now = this.options.clock();
+          this.current = { keys, freshUntil: now + ttl, fetchedAt: now };
           this.lastAttemptFailed = false;
+          this.successes += 1;
           this.options.logger.debug({ source: this.options.source.name, keys: keys.size, ttlMs: ttl }, 'key set refreshed');
         },
         (err: unknown) => {

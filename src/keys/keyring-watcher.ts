@@ -57,6 +57,8 @@ export class KeyringWatcher {
   private pending?: PendingReload;
   /** The last rejection recorded in the audit trail (cleared by a good reload). */
   private lastFailureAudited?: string;
+  /** Changes of KEYS_DIR swapped in or rejected (firebridge_keyring_reloads_total); unchanged polls are not counted. */
+  readonly reloads = { reloaded: 0, rejected: 0 };
 
   constructor(private readonly options: KeyringWatcherOptions) {
     this.current = options.initial;
@@ -131,6 +133,7 @@ export class KeyringWatcher {
         this.rejected(trigger, err);
         return 'rejected';
       });
+      if (outcome !== 'unchanged') this.reloads[outcome] += 1;
       for (const resolve of waiters) resolve(outcome);
     }
     this.active = undefined;

@@ -127,6 +127,8 @@ export class MemoryStore implements SharedStore {
   private readonly maxEntries: number;
   /** The epoch of the replay marks: this store (so this process) started with none. */
   readonly epochMs: number;
+  /** Entries refused because the store was full: firebridge_store_errors_total. */
+  private errors = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -189,6 +191,7 @@ export class MemoryStore implements SharedStore {
       this.dropCounter(oldestCounter);
       return;
     }
+    this.errors += 1;
     throw new DependencyUnavailableError(
       `the memory store is full of unexpired replay marks and nonces (MEMORY_STORE_MAX_ENTRIES=${this.maxEntries})`,
     );
@@ -283,6 +286,10 @@ export class MemoryStore implements SharedStore {
     this.counters.set(key, counter);
     this.counterExpiries.push(counter);
     return { count: 1, resetMs: windowMs };
+  }
+
+  errorCount(): number {
+    return this.errors;
   }
 
   async ping(): Promise<boolean> {

@@ -130,6 +130,12 @@ export class RedisStore implements SharedStore {
   private readonly redis: Redis;
   private readonly clock: Clock;
   private readonly epochKey: string;
+  /** Commands that failed (timeouts, connection loss, refusals): firebridge_store_errors_total. */
+  private errors = 0;
+  private readonly failed = (err: unknown): never => {
+    this.errors += 1;
+    throw err;
+  };
 
   constructor(
     target: RedisTarget | string,
@@ -146,52 +152,62 @@ export class RedisStore implements SharedStore {
 
   /** When the replay state in Redis began (ms); starts a new epoch now if the sentinel is missing. */
   async epoch(): Promise<number> {
-    return Number(await this.redis.eval(EPOCH_SCRIPT, 1, this.epochKey, Math.floor(this.clock())));
+    return Number(await this.counted(this.redis.eval(EPOCH_SCRIPT, 1, this.epochKey, Math.floor(this.clock()))));
   }
 
   async putIfAbsent(key: string, ttlMs: number): Promise<boolean> {
-    const result = await this.redis.set(this.prefix + key, '1', 'PX', checkedTtlMs(ttlMs), 'NX');
+    const result = await this.counted(this.redis.set(this.prefix + key, '1', 'PX', checkedTtlMs(ttlMs), 'NX'));
     return result === 'OK';
   }
 
   async claim(key: string, ttlMs: number, sinceMs: number): Promise<ClaimResult> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     const args = [Math.floor(this.clock()), ttl, Math.floor(sinceMs)];
-    return (await this.redis.eval(CLAIM_SCRIPT, 2, this.epochKey, this.prefix + key, ...args)) as ClaimResult;
+    return (await this.counted(this.redis.eval(CLAIM_SCRIPT, 2, this.epochKey, this.prefix + key, ...args))) as ClaimResult;
   }
 
   async take(key: string): Promise<boolean> {
-    return (await this.redis.del(this.prefix + key)) === 1;
+    return (await this.counted(this.redis.del(this.prefix + key))) === 1;
   }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
-    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, checkedTtlMs(windowMs))) as [number, number];
+    const [count, ttl] = (await this.counted(this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, checkedTtlMs(windowMs)))) as [number, number];
     return { count, resetMs: ttl };
   }
 
   async setValue(key: string, value: string, ttlMs: number): Promise<string | undefined> {
-    const previous = (await this.redis.eval(SET_VALUE_SCRIPT, 1, this.prefix + key, value, checkedTtlMs(ttlMs))) as string | null;
+    const previous = (await this.counted(this.redis.eval(SET_VALUE_SCRIPT, 1, this.prefix + key, value, checkedTtlMs(ttlMs)))) as string | null;
     return previous ?? undefined;
   }
 
   async getValue(key: string): Promise<string | undefined> {
-    return (await this.redis.get(this.prefix + key)) ?? undefined;
+    return (await this.counted(this.redis.get(this.prefix + key))) ?? undefined;
   }
 
   async getOrPutValue(key: string, value: string, ttlMs: number): Promise<string> {
-    return (await this.redis.eval(GET_OR_PUT_SCRIPT, 1, this.prefix + key, value, checkedTtlMs(ttlMs))) as string;
+    return (await this.counted(this.redis.eval(GET_OR_PUT_SCRIPT, 1, this.prefix + key, value, checkedTtlMs(ttlMs)))) as string;
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    return (await this.redis.eval(INCREMENT_SCRIPT, 1, this.prefix + key, checkedTtlMs(ttlMs))) as number;
+    return (await this.counted(this.redis.eval(INCREMENT_SCRIPT, 1, this.prefix + key, checkedTtlMs(ttlMs)))) as number;
   }
 
   async ping(): Promise<boolean> {
     try {
       return (await this.redis.ping()) === 'PONG';
     } catch {
+      this.errors += 1;
       return false;
     }
+  }
+
+  errorCount(): number {
+    return this.errors;
+  }
+
+  /** The command's answer; a failure is counted, then rethrown. */
+  private counted<T>(command: Promise<T>): Promise<T> {
+    return command.catch(this.failed);
   }
 
   async close(): Promise<void> {

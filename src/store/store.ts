@@ -47,4 +47,10 @@ export interface SharedStore {
   /** For readiness and tests: whether the backend answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * Operations that failed so far (Redis: commands that timed out, lost the connection or were refused, and
+   * failed pings; memory: entries refused because it was full), for firebridge_store_errors_total. Optional
+   * for stores written elsewhere (tests).
+   */
+  errorCount?(): number;
 }

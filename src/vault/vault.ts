@@ -5,6 +5,7 @@ import { DependencyUnavailableError, GoogleGrantError, InsufficientScopeError, N
 import { decodeJwt } from '../jwt/decode';
 import type { DataKeys } from './data-keys';
 import { type DataKey, keyCheck, open, seal } from './envelope';
+import { OutcomeCounts } from '../outcomes';
 import type { VaultListing, VaultRepository, VaultRow } from './repository';
 
 /** What GET /v1/google/access-token and accessTokenFor answer. */
@@ -49,6 +50,8 @@ export class GoogleVault implements AccountLinker {
   private readonly checked = new Set<string>();
   /** Users unlinked (or re-linked) while a refresh of theirs was in flight: its token must not be cached. */
   private readonly supersededRefreshes = new Set<string>();
+  /** Refreshes at Google by outcome and error code (firebridge_vault_refreshes_total); cached answers are not refreshes. */
+  readonly refreshes = new OutcomeCounts();
 
   constructor(private readonly deps: GoogleVaultDeps) {
     this.maxCachedUsers = deps.maxCachedUsers ?? 10_000;
@@ -168,7 +171,16 @@ export class GoogleVault implements AccountLinker {
   private refreshOnce(uid: string): Promise<CachedToken> {
     let pending = this.inFlight.get(uid);
     if (!pending) {
-      pending = this.refresh(uid).finally(() => {
+      pending = this.refresh(uid).then(
+        (token) => {
+          this.refreshes.succeeded();
+          return token;
+        },
+        (err: unknown) => {
+          this.refreshes.failed(err);
+          throw err;
+        },
+      ).finally(() => {
         this.inFlight.delete(uid);
         this.supersededRefreshes.delete(uid);
       });

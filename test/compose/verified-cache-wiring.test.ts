@@ -37,9 +37,11 @@ describe('the server wires the cache in front of GET /v1/me', () => {
       }
     }
     const stats = (verifier: unknown) => (verifier as VerifiedTokenCache).stats();
-    expect(on.deps.firebaseVerifier).toBeInstanceOf(VerifiedTokenCache);
+    expect(on.deps.verifiedTokenCache).toBeInstanceOf(VerifiedTokenCache);
+    // The server's verifier is the cache, behind only the counting of outcomes (metrics).
+    expect((on.deps.firebaseVerifier as unknown as { inner: unknown }).inner).toBe(on.deps.verifiedTokenCache);
     // Second-use admission: requests 1 and 2 are verified (the second admits the token), 3 and 4 are hits.
-    expect(stats(on.deps.firebaseVerifier)).toEqual({ entries: 1, hits: 2, misses: 2 });
-    expect(stats(off.deps.firebaseVerifier)).toEqual({ entries: 0, hits: 0, misses: 0 });
+    expect(stats(on.deps.verifiedTokenCache)).toEqual({ entries: 1, hits: 2, misses: 2 });
+    expect(stats(off.deps.verifiedTokenCache)).toEqual({ entries: 0, hits: 0, misses: 0 });
   });
 });

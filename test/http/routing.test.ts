@@ -123,6 +123,8 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
     expect(Object.fromEntries([...routes].map(([p, m]) => [p, [...m].sort()]))).toEqual({
       '/healthz': ['GET', 'HEAD'],
       '/readyz': ['GET', 'HEAD'],
+      // METRICS_ENABLED is on by default, and without METRICS_PORT /metrics is on the main port.
+      '/metrics': ['GET', 'HEAD'],
       '/v1/token/google': ['POST'],
       '/v1/nonce': ['POST'],
       '/v1/me': ['GET', 'HEAD'],

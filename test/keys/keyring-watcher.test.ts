@@ -67,6 +67,8 @@ describe('keyring watcher: hot reload of KEYS_DIR', () => {
     expect(rejections).toHaveLength(1);
     expect(rejections[0]).toMatchObject({ level: 50, activeKid: first.key.kid });
     expect(logs.text).not.toContain('PRIVATE KEY');
+    // firebridge_keyring_reloads_total: the bad change once, the unchanged poll not at all.
+    expect(watcher.reloads).toEqual({ reloaded: 0, rejected: 1 });
   });
 
   it('fs.watch picks a rotation up without any poll', async () => {
@@ -120,6 +122,7 @@ describe('keyring watcher: hot reload of KEYS_DIR', () => {
     const dir = keysDirWith(first);
     const { watcher, kid, logs } = watch(dir);
     expect(await watcher.reload('SIGHUP', true)).toBe('reloaded');
+    expect(watcher.reloads.reloaded).toBe(1);
     unlinkSync(path.join(dir, `${first.key.kid}.json`));
     expect(await watcher.reload('SIGHUP', true)).toBe('rejected');
     expect(kid()).toBe(first.key.kid);

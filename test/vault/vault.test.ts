@@ -108,6 +108,12 @@ describe.each(BACKENDS)('the Google vault on %s', (backend) => {
     expect(oauth.refreshHits - before).toBe(1);
     expect(await repository.get(UID)).toBeUndefined();
     await expect(vault.accessTokenFor(UID)).rejects.toBeInstanceOf(NotLinkedError);
+    // firebridge_vault_refreshes_total: Google's refusal, then an attempt with no link left.
+    expect(vault.refreshes.entries()).toEqual([
+      { outcome: 'success', reason: 'none', count: 0 },
+      { outcome: 'refused', reason: 'ERR_REAUTH_REQUIRED', count: 1 },
+      { outcome: 'refused', reason: 'ERR_NOT_LINKED', count: 1 },
+    ]);
   });
 
   it('invalid_grant on a refresh that a new link overtook: the new link is kept', async () => {
@@ -161,6 +167,11 @@ describe.each(BACKENDS)('the Google vault on %s', (backend) => {
     await expect(vault.accessTokenFor(UID)).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(await repository.get(UID)).toBeDefined();
     expect((await vault.accessTokenFor(UID)).accessToken).toMatch(/^ya29\./);
+    expect(vault.refreshes.count('error', 'ERR_DEPENDENCY_UNAVAILABLE')).toBe(1);
+    expect(vault.refreshes.count('success')).toBe(1);
+    // A cached answer is no refresh.
+    await vault.accessTokenFor(UID);
+    expect(vault.refreshes.count('success')).toBe(1);
   });
 
   it('unlink revokes at Google, then deletes; Google down keeps the row', async () => {
