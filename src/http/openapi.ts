@@ -420,6 +420,11 @@ function forwardAuth(idPrefix: string, parameters?: ParameterObject[]): PathItem
           ['unauthorized', 'invalid_token'],
           HEADERS.wwwAuthenticate('firebridge'),
         ),
+        '400': errorResponse(
+          'A malformed rule in the query (`?claim=`, `?email_domain=`: at /v1/authz and /v1/authz/ only), never a pass.',
+          ['invalid_request'],
+          HEADERS.wwwAuthenticate('firebridge', false),
+        ),
         '403': errorResponse('A rule (AUTHZ_REQUIRE_CLAIMS, ?claim=, ?email_domain=, AUTHZ_REQUIRE_EMAIL_VERIFIED) refuses the user.', ['access_denied']),
         ...SERVER_ERROR,
         ...UNAVAILABLE("Firebase's keys, or a switched-on revocation check,"),
@@ -649,8 +654,43 @@ const LOCAL: Record<string, PathItem> = {
   },
 };
 
+/**
+ * A route group mounted only when `when`: otherwise its paths answer 404 not_found like any unknown path, so each
+ * operation's 404 also carries `not_found`.
+ */
+function mountedOnlyWhen(when: string, group: Record<string, PathItem>): Record<string, PathItem> {
+  for (const item of Object.values(group)) {
+    for (const operation of Object.values(item) as unknown[]) {
+      if (typeof operation !== 'object' || operation === null) continue;
+      const { responses } = operation as OperationObject;
+      const existing = responses['404'];
+      const description = `Not mounted (${when} only): no such route.`;
+      if (existing === undefined) {
+        responses['404'] = errorResponse(description, ['not_found']);
+        continue;
+      }
+      const parts = (existing.content?.[JSON_TYPE]?.schema.allOf ?? []) as JsonSchema[];
+      const errorEnum = ((parts[1]?.properties as Record<string, JsonSchema> | undefined)?.error?.enum ?? []) as string[];
+      errorEnum.push('not_found');
+      existing.description = `${existing.description} \`not_found\`: ${description}`;
+    }
+  }
+  return group;
+}
+
 /** Every route group. Add a group here (and its tag to TAGS). */
-const PATHS: Record<string, PathItem> = { ...HEALTH, ...DOCUMENT, ...EXCHANGE, ...ME, ...AUTHZ, ...DEVICE, ...GOOGLE, ...ADMIN, ...PUSH, ...LOCAL };
+const PATHS: Record<string, PathItem> = {
+  ...HEALTH,
+  ...DOCUMENT,
+  ...EXCHANGE,
+  ...ME,
+  ...AUTHZ,
+  ...mountedOnlyWhen('DEVICE_SIGN_IN=true, or local mode', DEVICE),
+  ...mountedOnlyWhen('GOOGLE_OAUTH_CLIENT_ID set', GOOGLE),
+  ...mountedOnlyWhen('ADMIN_API_TOKEN set', ADMIN),
+  ...mountedOnlyWhen('PUSH_API_TOKEN set', PUSH),
+  ...mountedOnlyWhen('local mode', LOCAL),
+};
 
 const TAGS = [
   { name: 'exchange', description: 'Google ID token in, Firebase custom token out.' },
@@ -670,6 +710,9 @@ const TAGS = [
  * (`MethodNotAllowed`, 405 with Allow). Paths match exactly: case-sensitive, a trailing slash is another path.
  */
 const SHARED_RESPONSES: Record<string, ResponseObject> = {
+  /** Node's HTTP server answers these itself, on any path, before the app sees the request (no body). */
+  RequestHeaderFieldsTooLarge: { description: "431 from Node's HTTP server: the request's headers are over its 16 KiB limit." },
+  RequestTimeout: { description: "408 from Node's HTTP server: headers or body slower than HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS." },
   NoSuchRoute: errorResponse('No such route.', ['not_found']),
   MethodNotAllowed: errorResponse('The path exists, not for this method.', ['method_not_allowed'], {
     Allow: { description: 'The methods the path takes (a GET route takes HEAD too).', required: true, schema: str() },

@@ -123,7 +123,9 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
     expect(Object.fromEntries([...routes].map(([p, m]) => [p, [...m].sort()]))).toEqual({
       '/healthz': ['GET', 'HEAD'],
       '/readyz': ['GET', 'HEAD'],
+      '/openapi.json': ['GET', 'HEAD'],
       '/v1/token/google': ['POST'],
+      '/oauth/token': ['POST'],
       '/v1/nonce': ['POST'],
       '/v1/me': ['GET', 'HEAD'],
       '/v1/admin/revoke': ['POST'],
