@@ -128,7 +128,7 @@ function errorResponse(description: string, errors: readonly (typeof ERROR_VALUE
   return {
     description,
     ...(headers ? { headers } : {}),
-    content: json({ allOf: [ref('Error'), { properties: { error: { enum: [...errors] } } }] }),
+    content: json({ allOf: [ref('Error'), { type: 'object', properties: { error: { enum: [...errors] } } }] }),
   };
 }
 
