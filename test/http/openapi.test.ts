@@ -14,6 +14,7 @@ import { createLogger } from '../../src/logger';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { FakeOAuth } from '../../testkit/fake-oauth';
 import { bridgeFor } from '../../testkit/harness';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
 import { matchPath, responseProblems } from '../../testkit/openapi-validator';
 import { RecordingPush } from '../../testkit/recording-push';
 import { vaultEnv, vaultKeyFile } from '../../testkit/vault';
@@ -338,5 +339,25 @@ describe('the response validator (testkit/openapi-validator.ts) and the supertes
     await expect(request(impostor).get('/healthz').expect(299)).rejects.toThrow(/undocumented status 299 for GET \/healthz/);
     // The test's own expectation still fails first, with its own message.
     await expect(request(impostor).get('/v1/me').expect(201)).rejects.toThrow(/expected 201 "Created", got 200 "OK"/);
+  });
+
+  it('bridgeFetch checks the responses of a registered bridge origin, and only those; the body stays readable', async () => {
+    const impostor = express();
+    impostor.get('/healthz', (_req, res) => {
+      res.json({ status: 'fine' });
+    });
+    const servers = await Promise.all([0, 1].map(() => new Promise<import('node:http').Server>((resolve) => {
+      const server = impostor.listen(0, '127.0.0.1', () => resolve(server));
+    })));
+    try {
+      const [checkedUrl, otherUrl] = servers.map((server) => `http://127.0.0.1:${(server.address() as { port: number }).port}`) as [string, string];
+      const fetch = bridgeFetch();
+      fetch.bridge(checkedUrl);
+      await expect(fetch(`${checkedUrl}/healthz`)).rejects.toThrow(/does not match \/openapi\.json[\s\S]*GET \/healthz -> 200/);
+      const passed = await fetch(`${otherUrl}/healthz`);
+      expect(await passed.json()).toEqual({ status: 'fine' });
+    } finally {
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
   });
 });
