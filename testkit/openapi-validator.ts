@@ -90,6 +90,25 @@ function describe(r: ObservedResponse): string {
   return `${r.method} ${r.path} -> ${r.status} ${header(r.headers, 'content-type') ?? '(no content type)'} ${body}`;
 }
 
+/** Compiles every schema of the document now (ajv compiles lazily otherwise), e.g. before timing an event loop. */
+export function compileAllSchemas(): number {
+  const c = compile();
+  let count = 0;
+  const responses = (base: string[], response: ResponseObject) => {
+    for (const name of Object.keys(response.headers ?? {})) validatorAt(c, pointer(...base, 'headers', name, 'schema'));
+    for (const type of Object.keys(response.content ?? {})) validatorAt(c, pointer(...base, 'content', type, 'schema'));
+    count++;
+  };
+  for (const [template, item] of Object.entries(c.document.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (typeof operation !== 'object' || operation === null) continue;
+      for (const [status, response] of Object.entries((operation as OperationObject).responses)) responses(['paths', template, method, 'responses', status], response);
+    }
+  }
+  for (const [name, response] of Object.entries(c.document.components.responses)) responses(['components', 'responses', name], response);
+  return count;
+}
+
 /** The document's template for a path, or undefined when no path matches. */
 export function matchPath(path: string): string | undefined {
   return compile().routes.find((route) => route.regex.test(path))?.template;
@@ -103,7 +122,9 @@ export function responseProblems(r: ObservedResponse): string[] {
   const template = matchPath(path);
   let response: ResponseObject | undefined;
   let responsePointer: string[];
-  const serverLevel = SERVER_LEVEL[r.status];
+  // Node's HTTP parser refuses a request it cannot parse with a bare 400 (no body, no content type), on any path.
+  const parserRefusal = r.status === 400 && r.text === '' && header(r.headers, 'content-type') === undefined;
+  const serverLevel = parserRefusal ? 'MalformedRequest' : SERVER_LEVEL[r.status];
   if (serverLevel !== undefined) {
     response = c.document.components.responses[serverLevel];
     responsePointer = ['components', 'responses', serverLevel];

@@ -712,6 +712,7 @@ const TAGS = [
 const SHARED_RESPONSES: Record<string, ResponseObject> = {
   /** Node's HTTP server answers these itself, on any path, before the app sees the request (no body). */
   RequestHeaderFieldsTooLarge: { description: "431 from Node's HTTP server: the request's headers are over its 16 KiB limit." },
+  MalformedRequest: { description: "400 from Node's HTTP parser: a request it cannot parse (no body, no content type)." },
   RequestTimeout: { description: "408 from Node's HTTP server: headers or body slower than HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS." },
   NoSuchRoute: errorResponse('No such route.', ['not_found']),
   MethodNotAllowed: errorResponse('The path exists, not for this method.', ['method_not_allowed'], {
