@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
@@ -183,6 +183,7 @@ describe('GET /openapi.json: the OpenAPI 3.1 description of every route', () => 
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toEqual(openApiDocument());
+    expect(res.body.info.version).toBe((JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version);
     await request(app).head('/openapi.json').expect(200);
     expect((await request(app).post('/openapi.json').expect(405)).headers.allow).toBe('GET, HEAD');
   });
