@@ -464,7 +464,11 @@ const DEVICE: Record<string, PathItem> = {
       responses: {
         '202': { description: 'The code was sent.', headers: HEADERS.rateLimit(), content: json(object({ challengeId: str(), expiresIn: int('Seconds.') })) },
         '400': errorResponse('A missing or malformed `fcmToken`, FCM calls the token invalid or of another project; a malformed Authorization header.', ['invalid_request'], HEADERS.wwwAuthenticate('firebridge', false)),
-        '401': errorResponse('The optional Firebase ID token failed verification.', ['invalid_token'], HEADERS.wwwAuthenticate('firebridge')),
+        '401': errorResponse(
+          'The optional Authorization header is not a valid Firebase ID token (`invalid_token`), or names another scheme (`unauthorized`).',
+          ['invalid_token', 'unauthorized'],
+          HEADERS.wwwAuthenticate('firebridge'),
+        ),
         '404': errorResponse('FCM says the device token is dead.', ['unregistered']),
         '413': BODY_ERRORS['413'] as ResponseObject,
         '415': BODY_ERRORS['415'] as ResponseObject,
@@ -487,7 +491,11 @@ const DEVICE: Record<string, PathItem> = {
       responses: {
         '200': { description: 'The custom token (developer claim `device_verified: true`).', headers: HEADERS.rateLimit(), content: json(ref('CustomTokenResult')) },
         '400': errorResponse('A missing or malformed `challengeId` or `code`; a malformed Authorization header.', ['invalid_request'], HEADERS.wwwAuthenticate('firebridge', false)),
-        '401': errorResponse('A wrong, expired, burnt, used or unknown code (`invalid_grant`, one description for all); or the optional Firebase ID token failed (`invalid_token`).', ['invalid_grant', 'invalid_token']),
+        '401': errorResponse(
+          'A wrong, expired, burnt, used or unknown code (`invalid_grant`, one description for all); or the optional Authorization header is not a valid Firebase ID token (`invalid_token`, `unauthorized` for another scheme), with a challenge.',
+          ['invalid_grant', 'invalid_token', 'unauthorized'],
+          HEADERS.wwwAuthenticate('firebridge', false),
+        ),
         '413': BODY_ERRORS['413'] as ResponseObject,
         '415': BODY_ERRORS['415'] as ResponseObject,
         ...RATE_LIMITED,

@@ -250,6 +250,32 @@ describe('GET /openapi.json: the OpenAPI 3.1 description of every route', () => 
     expect((document.components.schemas.Error?.properties as Record<string, { enum: string[] }>).error?.enum).toEqual([...ERROR_VALUES]);
   });
 
+  it('describes the refusals of every optional group (each response checked by the jest setup)', async () => {
+    const keysFile = vaultKeyFile();
+    const { app } = bridgeFor(fake, {
+      push: new RecordingPush(),
+      env: { ...vaultEnv(oauth, keysFile), ADMIN_API_TOKEN: 'admin-secret-0123456789-abcdefghijklmnop', PUSH_API_TOKEN: 'push-secret-9876543210-zyxwvutsrqponmlk', DEVICE_SIGN_IN: 'true' },
+    });
+    const basic = 'Basic dXNlcjpwYXNz';
+    await request(app).post('/v1/device/challenge').set('Authorization', basic).send({ fcmToken: 'x' }).expect(401);
+    await request(app).post('/v1/device/challenge').set('Authorization', 'Bearer a.b.c').send({ fcmToken: 'x' }).expect(401);
+    await request(app).post('/v1/device/challenge').send({}).expect(400);
+    await request(app).post('/v1/device/verify').set('Authorization', basic).send({ challengeId: 'x', code: '123456' }).expect(401);
+    await request(app).post('/v1/device/verify').send({ code: 'abc' }).expect(400);
+    await request(app).get('/v1/google/access-token').expect(401);
+    await request(app).get('/v1/google/access-token').set('Authorization', `Bearer ${await fake.firebaseIdToken()}`).query({ scope: '' }).expect(400);
+    await request(app).delete('/v1/google/link').set('Authorization', 'Bearer a.b.c').expect(401);
+    await request(app).post('/v1/admin/revoke').send({ uid: 'u' }).expect(401);
+    await request(app).post('/v1/admin/revoke').set('Authorization', 'Bearer admin-secret-0123456789-abcdefghijklmnop').send({}).expect(400);
+    await request(app).post('/v1/push/send').set('Authorization', 'Bearer wrong').send({ message: {} }).expect(401);
+    await request(app).post('/v1/push/send').set('Authorization', 'Bearer push-secret-9876543210-zyxwvutsrqponmlk').send({ nope: 1 }).expect(400);
+    await request(app).get('/v1/me').set('Authorization', 'Bearer a b').expect(400);
+    await request(app).post('/v1/token/google').set('Content-Type', 'application/json').send('{"idToken":').expect(400);
+    await request(app).post('/v1/nonce').expect(200);
+    await request(app).get('/readyz').expect(200);
+    await request(app).get('/V1/ME').expect(404);
+  });
+
   it('describes every route of a configured server with every optional group on, and of local mode; nothing more', () => {
     const keysFile = vaultKeyFile();
     const { app } = bridgeFor(fake, {
