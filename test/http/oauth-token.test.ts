@@ -1,4 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import { FakeGoogle } from '../../testkit/fake-google';
@@ -202,5 +204,24 @@ describe('POST /oauth/token (RFC 8693 token exchange)', () => {
     expect(third.body.error).toBe('too_many_requests');
     expect(third.headers['retry-after']).toMatch(/^\d+$/);
     await request(app).post('/v1/token/google').send({ idToken: token }).expect(429);
+  });
+
+  it("the README's curl example, as written, exchanges a token", async () => {
+    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const block = /```sh\n(curl -s http:\/\/127\.0\.0\.1:8080\/oauth\/token[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const token = await fake.googleIdToken();
+    const fields = new URLSearchParams();
+    for (const [, flag, value] of (block as string).matchAll(/(-d|--data-urlencode) "?([^"\s]+)"?/g)) {
+      const [name, raw] = (value as string).split(/=(.*)/s) as [string, string];
+      // -d sends its value as written (already encoded); --data-urlencode encodes it. Both end up as one form field.
+      fields.append(name, flag === '-d' ? decodeURIComponent(raw) : raw.replace('$GOOGLE_ID_TOKEN', token));
+    }
+    expect([...fields.keys()].sort()).toEqual(['grant_type', 'subject_token', 'subject_token_type']);
+    const { app } = bridgeFor(fake);
+    const res = await post(app, fields.toString()).expect(200);
+    const shown = JSON.parse(/# (\{"access_token".*\})/.exec(block as string)?.[1] ?? '{}') as Record<string, unknown>;
+    expect(Object.keys(res.body).sort()).toEqual(Object.keys(shown).sort());
+    expect({ ...res.body, access_token: shown.access_token }).toEqual(shown);
   });
 });
