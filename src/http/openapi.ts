@@ -1,5 +1,6 @@
 import { ERROR_CODES } from '../errors';
 import { AUTHZ_RESPONSE_HEADERS } from './routes/authz';
+import { ID_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './routes/oauth-token';
 
 /**
  * The OpenAPI 3.1 description of every route the bridge can mount, served at GET /openapi.json. One section per
@@ -266,10 +267,6 @@ const DOCUMENT: Record<string, PathItem> = {
     },
   },
 };
-
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
-export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 const EXCHANGE: Record<string, PathItem> = {
   '/v1/token/google': {

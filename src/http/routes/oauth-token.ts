@@ -2,11 +2,14 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { Logger } from 'pino';
 import type { TokenExchange } from '../../auth/exchange';
 import { AccessDeniedError, InvalidRequestError, InvalidTokenError, UnsupportedGrantTypeError } from '../../errors';
-import { ID_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../openapi';
 import { requestLog } from '../request-logger';
 import { methodNotAllowed, strictRouter } from '../routing';
 
 export const OAUTH_TOKEN_PATH = '/oauth/token';
+/** RFC 8693 §2.1's grant type, and the token types (§3) taken and issued. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 export interface OAuthTokenRouteDeps {
   exchange: Pick<TokenExchange, 'exchange'>;
