@@ -9,6 +9,7 @@
 export const ERROR_CODES = [
   // Requests (400)
   'ERR_INVALID_REQUEST',
+  'ERR_UNSUPPORTED_GRANT_TYPE',
   // Tokens (401)
   'ERR_NO_CREDENTIALS',
   'ERR_INVALID_TOKEN',
@@ -123,6 +124,13 @@ export class InvalidRequestError extends FirebridgeError {
   readonly code = 'ERR_INVALID_REQUEST';
   override readonly status = 400;
   override readonly oauthError = 'invalid_request';
+}
+
+/** 400 unsupported_grant_type (RFC 6749 §5.2): POST /oauth/token with a grant_type other than token exchange. */
+export class UnsupportedGrantTypeError extends FirebridgeError {
+  readonly code = 'ERR_UNSUPPORTED_GRANT_TYPE';
+  override readonly status = 400;
+  override readonly oauthError = 'unsupported_grant_type';
 }
 
 /** 401: a token failed verification, for whatever reason (RFC 6750 invalid_token). */

@@ -22,6 +22,8 @@ import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { type MetricsEndpoint, metricsRoutes } from './routes/metrics';
 import { nonceRoutes } from './routes/nonce';
+import { oauthTokenRoutes } from './routes/oauth-token';
+import { openApiRoutes } from './routes/openapi';
 import { type PushRelayDeps, pushRoutes } from './routes/push';
 import { tokenRoutes } from './routes/token';
 import { ROUTING } from './routing';
@@ -96,7 +98,11 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
   app.use(healthRoutes(deps.minter, deps.store, deps.audit));
   if (deps.metrics?.endpoint) app.use(metricsRoutes(deps.metrics.endpoint, deps.logger));
-  app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
+  app.use(openApiRoutes());
+  // One limiter, one budget per client IP for both doors to the exchange.
+  const exchangeLimit = limit('exchange', hardening.rateLimitExchangePerMinute);
+  app.use(tokenRoutes({ exchange: deps.exchange, limit: exchangeLimit }));
+  app.use(oauthTokenRoutes({ exchange: deps.exchange, limit: exchangeLimit, maxBodyBytes: config.maxBodyBytes, logger: deps.logger }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
   app.use(meRoutes(requireAuth));
   if (deps.deviceCodes) {

@@ -6,6 +6,10 @@ import { FakeGoogle } from '../../testkit/fake-google';
 import { FakeOAuth } from '../../testkit/fake-oauth';
 import { configuredEnv, keysDirWith } from '../../testkit/harness';
 import { vaultEnv, vaultKeyFile } from '../../testkit/vault';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
+
+/** Every response of the server is checked against /openapi.json. */
+const fetch = bridgeFetch();
 
 describe('the server with the vault on', () => {
   let fake: FakeGoogle;
@@ -23,6 +27,7 @@ describe('the server with the vault on', () => {
     const env = vaultEnv(oauth, keysFile);
     const config = loadConfig(configuredEnv(fake, keysDirWith(fake.createServiceAccount()), { ...env, PORT: '0', HOST: '127.0.0.1' }));
     const running = await startServer(config, { logger: pino({ level: 'silent' }) });
+    fetch.bridge(running.url);
     try {
       const signIn = await fetch(`${running.url}/v1/token/google`, {
         method: 'POST',

@@ -10,6 +10,10 @@ import { FakeGoogle } from '../../testkit/fake-google';
 import { FakeIam } from '../../testkit/fake-iam';
 import { FakeIdentityToolkit } from '../../testkit/fake-identity-toolkit';
 import { LogCapture, configuredEnv, keysDirWith } from '../../testkit/harness';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
+
+/** Every response of the bridge servers is checked against /openapi.json. */
+const fetch = bridgeFetch();
 
 describe('keyless signing in the server (no key file, SERVICE_ACCOUNT_EMAIL + ADC)', () => {
   let fake: FakeGoogle;
@@ -50,7 +54,7 @@ describe('keyless signing in the server (no key file, SERVICE_ACCOUNT_EMAIL + AD
     const logs = new LogCapture();
     const config = loadConfig(env) as ConfiguredConfig;
     running = await startServer(config, { logger: createLogger('info', logs), shutdownGraceMs: 1000 });
-    return { logs, url: running.url };
+    return { logs, url: fetch.bridge(running.url) };
   }
 
   it('is ready and mints tokens signed through signBlob that Firebase accepts', async () => {

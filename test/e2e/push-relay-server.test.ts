@@ -5,7 +5,10 @@ import { FakeIam } from '../../testkit/fake-iam';
 import { configuredEnv, keysDirWith } from '../../testkit/harness';
 import { downloadedKeyFile, keysCli } from '../../testkit/keys-cli';
 import { type SpawnedServer, spawnServer } from '../../testkit/spawn-server';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
 
+/** Every response of the spawned bridge is checked against /openapi.json. */
+const fetch = bridgeFetch();
 const PUSH_TOKEN = randomBytes(32).toString('base64url');
 const DEVICE = 'e2e-device-token-abcdef0123456789';
 
@@ -43,6 +46,7 @@ describe('the push relay in a running server', () => {
         KEYS_POLL_INTERVAL_MS: '100',
       }),
     );
+    fetch.bridge(server.url);
     const message = { token: DEVICE, data: { code: '424242' } };
     expect((await push(server.url, { message }, randomBytes(32).toString('base64url'))).status).toBe(401);
     expect(fcm.requests).toHaveLength(0);

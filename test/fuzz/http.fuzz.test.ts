@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { decodeJwt } from 'jose';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { type TestBridge, bridgeFor } from '../../testkit/harness';
+import { compileAllSchemas, responseProblems } from '../../testkit/openapi-validator';
 import { anyClaimValue, b64Segment, checkProperty, eventLoopMonitor, mutationArb } from './arbitraries';
 
 interface Reply {
@@ -64,6 +65,8 @@ describe('fuzz: the HTTP layer answers hostile headers and bodies with 4xx JSON,
     agent = new Agent({ keepAlive: true, maxSockets: 4 });
     validFirebase = await fake.firebaseIdToken({ sub: 'fuzz-user' });
     validGoogle = await Promise.all([1, 2, 3].map(() => fake.googleIdToken()));
+    // Before the event loop is watched: ajv compiles the document's schemas once.
+    compileAllSchemas();
     monitor = eventLoopMonitor();
   });
 
@@ -80,7 +83,13 @@ describe('fuzz: the HTTP layer answers hostile headers and bodies with 4xx JSON,
       const req = httpRequest({ host: '127.0.0.1', port, method: out.method, path: out.path, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const reply = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+          // Whatever garbage went in, what comes out is what /openapi.json describes.
+          const problems = responseProblems({ method: out.method, path: out.path, status: reply.status, headers: reply.headers, text: reply.body });
+          if (problems.length > 0) reject(new Error(`response does not match /openapi.json:\n- ${problems.join('\n- ')}`));
+          else resolve(reply);
+        });
         res.on('error', reject);
       });
       req.on('error', reject);

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { FirebaseBearerStrategy, firebaseVerifier, requireFirebaseAuth } from '../../src';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { type TestBridge, bridgeFor } from '../../testkit/harness';
+import { notTheBridge } from '../../testkit/openapi-validator';
 
 describe('protected routes: GET /v1/me and the exported middleware', () => {
   let fake: FakeGoogle;
@@ -81,7 +82,7 @@ describe('protected routes: GET /v1/me and the exported middleware', () => {
   });
 
   it("requireFirebaseAuth protects the owner's own express routes", async () => {
-    const app = express();
+    const app = notTheBridge(express());
     app.get('/orders', requireFirebaseAuth({ verifier: bridge.deps.firebaseVerifier }), (req, res) => {
       res.json({ owner: req.firebaseUser?.uid });
     });
@@ -91,7 +92,7 @@ describe('protected routes: GET /v1/me and the exported middleware', () => {
   });
 
   it("the README's library setup: firebaseVerifier() + requireFirebaseAuth, keys fetched once", async () => {
-    const app = express();
+    const app = notTheBridge(express());
     const before = fake.securetoken.hits;
     const verifier = firebaseVerifier({ projectId: fake.projectId, certsUrl: fake.firebaseCertsUrl });
     app.get('/orders', requireFirebaseAuth({ verifier }), (req, res) => {
@@ -113,7 +114,7 @@ describe('protected routes: GET /v1/me and the exported middleware', () => {
   });
 
   it('FirebaseBearerStrategy works with passport', async () => {
-    const app = express();
+    const app = notTheBridge(express());
     passport.use(new FirebaseBearerStrategy({ verifier: bridge.deps.firebaseVerifier }));
     app.use(passport.initialize());
     app.get('/p', passport.authenticate('firebase-bearer', { session: false }), (req, res) => {

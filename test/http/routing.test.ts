@@ -125,7 +125,9 @@ describe('routing: exact paths; 405 with Allow for a known path, 404 for an unkn
       '/readyz': ['GET', 'HEAD'],
       // METRICS_ENABLED is on by default, and without METRICS_PORT /metrics is on the main port.
       '/metrics': ['GET', 'HEAD'],
+      '/openapi.json': ['GET', 'HEAD'],
       '/v1/token/google': ['POST'],
+      '/oauth/token': ['POST'],
       '/v1/nonce': ['POST'],
       '/v1/me': ['GET', 'HEAD'],
       '/v1/admin/revoke': ['POST'],

@@ -5,6 +5,10 @@ import { createLogger } from '../../src/logger';
 import { type RunningServer, startServer } from '../../src/compose/server';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { LogCapture, configuredEnv, keysDirWith } from '../../testkit/harness';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
+
+/** Every response fetched from the servers is checked against /openapi.json (raw-socket probes are not). */
+const fetch = bridgeFetch();
 
 /** A raw client socket: what it received, and when the server closed it (ms after connecting). */
 interface RawClient {
@@ -166,7 +170,7 @@ describe('HTTP server limits: slow clients and connection floods', () => {
     fake.securetoken.delayMs = 700;
     try {
       const token = await fake.firebaseIdToken({ sub: 'patient' }, { key: newKey });
-      const res = await fetch(`${server.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${fetch.bridge(server.url)}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
     } finally {
       fake.securetoken.delayMs = 0;

@@ -3,6 +3,10 @@ import { createLogger } from '../../src/logger';
 import { startServer } from '../../src/compose/server';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { LogCapture, configuredEnv, keysDirWith } from '../../testkit/harness';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
+
+/** Every response of the server is checked against /openapi.json. */
+const fetch = bridgeFetch();
 
 describe('graceful shutdown', () => {
   let fake: FakeGoogle;
@@ -17,6 +21,7 @@ describe('graceful shutdown', () => {
     ) as ConfiguredConfig;
     const logs = new LogCapture();
     const running = await startServer(config, { logger: createLogger('info', logs), shutdownGraceMs: graceMs });
+    fetch.bridge(running.url);
     // Past the 100 ms refetch cooldown that the start-up fetch began, so a new kid is fetched at once.
     await new Promise((resolve) => setTimeout(resolve, 150));
     return { running, logs };

@@ -4,7 +4,11 @@ import path from 'node:path';
 import request from 'supertest';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { bridgeFor } from '../../testkit/harness';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
 import { type SpawnedServer, runToExit, spawnServer } from '../../testkit/spawn-server';
+
+/** Every response of the spawned bridges is checked against /openapi.json. */
+const fetch = bridgeFetch();
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -24,6 +28,7 @@ describe("local mode: the README's walkthrough, on a real process", () => {
     // KEYS_DIR, so keys in this checkout's keys/ cannot matter (a keyring stops local mode: local-mode-start.test.ts).
     const emptyKeysDir = mkdtempSync(path.join(tmpdir(), 'firebridge-nokeys-'));
     server = await spawnServer({ LOCAL_STATE_DIR: stateDir, KEYS_DIR: emptyKeysDir, LOG_LEVEL: 'info' });
+    fetch.bridge(server.url);
   }, 30_000);
 
   afterAll(async () => {
