@@ -42,6 +42,8 @@ export async function startDoctorFakes(): Promise<DoctorFakes> {
       FCM_API_URL: fcm.url,
       FCM_MAX_RETRIES: '0',
       LOG_LEVEL: 'silent',
+      // /metrics on its own loopback listener: the healthy setup exposes nothing (doctor never listens on it).
+      METRICS_PORT: '9464',
       ...extra,
     });
   return {

@@ -17,6 +17,21 @@ function everyAddress(entry: string): boolean {
   return bits !== undefined && Number(bits) === 0;
 }
 
+/** Who can reach an address: loopback, a private range, every interface, a public address, or a host name. */
+function addressReach(host: string): 'loopback' | 'private' | 'all' | 'public' | 'unknown' {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isLoopbackHost(bare)) return 'loopback';
+  if (bare === '0.0.0.0' || bare === '::') return 'all';
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(bare);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    const isPrivate = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+    return isPrivate ? 'private' : 'public';
+  }
+  if (bare.includes(':')) return /^(fc|fd|fe[89ab])/.test(bare) ? 'private' : 'public';
+  return 'unknown'; // a host name: what it resolves to is not ours to guess
+}
+
 const RULES: readonly Rule[] = [
   // Local mode: an emulated Google that vouches for any identity.
   (config) =>
@@ -46,17 +61,30 @@ const RULES: readonly Rule[] = [
         }
       : undefined;
   },
-  // ---------------------------------------------------------------------------------------------
-  // METRICS (integrator): the METRICS_* settings (METRICS_ENABLED, METRICS_PORT, METRICS_HOST) land in
-  // a parallel branch. Add their rule here: /metrics on the main port while HOST is not loopback, or
-  // METRICS_HOST not loopback, is a 'warn' ("metrics exposed publicly"; fix: METRICS_PORT with
-  // METRICS_HOST=127.0.0.1, or METRICS_ENABLED=false). Test it in test/doctor/unsafe-settings.test.ts.
-  // ---------------------------------------------------------------------------------------------
+  // /metrics reveals operational data (traffic and error reasons, key ages and kids, the process): exposed without a
+  // scrape credential on an address others reach, it is a map for an attacker.
+  (config) => {
+    const { metrics } = config;
+    if (!metrics.enabled || metrics.token !== undefined) return undefined;
+    const where = metrics.port === undefined ? { host: config.host, what: 'on the main port' } : { host: metrics.host, what: `on METRICS_PORT ${metrics.port}` };
+    const reach = addressReach(where.host);
+    if (reach === 'loopback' || reach === 'unknown') return undefined;
+    if (reach === 'private' && metrics.port !== undefined) return undefined; // the intended setup: a pod IP, a private interface
+    return {
+      status: 'warn',
+      message:
+        `metrics exposed publicly: GET /metrics is served ${where.what}, bound to ${where.host}` +
+        `${reach === 'all' ? ' (every interface)' : ''}, with no METRICS_TOKEN: anyone who reaches it reads traffic, error reasons and key ages`,
+      fix:
+        'set METRICS_PORT (with METRICS_HOST=127.0.0.1 or a private address Prometheus reaches), or METRICS_TOKEN; ' +
+        'on the main port, make sure your proxy never forwards /metrics; or METRICS_ENABLED=false',
+    };
+  },
 ];
 
 /**
  * Settings that are each valid but unsafe together: local mode (and local mode on the network),
- * TRUST_PROXY of 0.0.0.0/0 or ::/0, and (wired by the integrator) metrics exposed publicly.
+ * TRUST_PROXY of 0.0.0.0/0 or ::/0, and metrics exposed publicly (no METRICS_TOKEN, on an address others reach).
  */
 export const unsafeSettingsCheck: DoctorCheck = {
   id: 'unsafe-settings',

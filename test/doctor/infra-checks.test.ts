@@ -113,6 +113,37 @@ describe('doctor: Redis, the database, unsafe settings', () => {
       expect(await runCheck(unsafeSettingsCheck, fakes.env({ TRUST_PROXY: 'loopback,10.0.0.0/8' }))).toMatchObject({ status: 'ok' });
     });
 
+    it('metrics exposed publicly: ⚠ on the main port of a public HOST, or METRICS_HOST every interface, without METRICS_TOKEN', async () => {
+      const exposed = [
+        { METRICS_PORT: '', HOST: '0.0.0.0' },
+        { METRICS_PORT: '', HOST: '203.0.113.10' },
+        { METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' },
+        { METRICS_PORT: '9464', METRICS_HOST: '::' },
+        { METRICS_PORT: '9464', METRICS_HOST: '198.51.100.7' },
+      ];
+      for (const settings of exposed) {
+        const env = fakes.env(settings);
+        if (settings.METRICS_PORT === '') delete env.METRICS_PORT;
+        const verdict = await runCheck(unsafeSettingsCheck, env);
+        expect({ settings, status: verdict.status }).toEqual({ settings, status: 'warn' });
+        expect(verdict.message).toContain('metrics exposed publicly');
+        expect(verdict.fix).toContain('METRICS_TOKEN');
+      }
+      const fine = [
+        { METRICS_PORT: '', HOST: '127.0.0.1' },
+        { METRICS_PORT: '', HOST: '0.0.0.0', METRICS_TOKEN: 'Zr8kq2VbN4xW7mT1pL9sD3fH6jC0yA5uE2gQ8wR4tY6' },
+        { METRICS_PORT: '9464', METRICS_HOST: '10.0.4.12' },
+        { METRICS_PORT: '9464', METRICS_HOST: '127.0.0.1' },
+        { METRICS_PORT: '', HOST: '0.0.0.0', METRICS_ENABLED: 'false' },
+      ];
+      for (const settings of fine) {
+        const env = fakes.env(settings);
+        if (settings.METRICS_PORT === '') delete env.METRICS_PORT;
+        const verdict = await runCheck(unsafeSettingsCheck, env);
+        expect({ settings, status: verdict.status }).toEqual({ settings, status: 'ok' });
+      }
+    });
+
     it('TRUST_PROXY 0.0.0.0/0 or ::/0: ✗', async () => {
       for (const trust of ['0.0.0.0/0', 'loopback,::/0']) {
         const verdict = await runCheck(unsafeSettingsCheck, fakes.env({ TRUST_PROXY: trust }));
