@@ -195,6 +195,7 @@ export function createDependencies(config: Config, runtime: Runtime): Dependenci
     deviceChallenges: deviceCodes?.challenges,
     deviceVerifications: deviceCodes?.verifications,
     vaultRefreshes: googleVault?.refreshes,
+    audit,
   });
 
   return {

@@ -196,4 +196,35 @@ export function registerCollectors(registry: Registry, sources: MetricSources): 
       this.inc(sources.store?.errorCount?.() ?? 0);
     },
   });
+  // The audit trail: a full disk or a removed folder is an alert, never a crash (README: Audit trail).
+  new Gauge({
+    name: 'firebridge_audit_writable',
+    help: '1 while the audit log can be written; 0 while its last write failed (full disk, removed folder, read-only file system)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const status = sources.audit?.status();
+      if (status) this.set(status.writable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'firebridge_audit_pending_events',
+    help: 'Audit events queued in memory, not yet written',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const status = sources.audit?.status();
+      if (status) this.set(status.pending);
+    },
+  });
+  new Counter({
+    name: 'firebridge_audit_dropped_events_total',
+    help: 'Audit events dropped because the queue was full while the log could not be written',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const status = sources.audit?.status();
+      if (status) this.inc(status.dropped);
+    },
+  });
 }

@@ -1,3 +1,4 @@
+import type { AuditStatus } from '../audit/audit-trail';
 import type { VerifiedTokenCacheStats } from '../auth/verified-token-cache';
 import type { Clock } from '../clock';
 import type { GoogleApiStats } from '../google/client';
@@ -33,4 +34,6 @@ export interface MetricSources {
   deviceChallenges?: CountedOutcomes;
   deviceVerifications?: CountedOutcomes;
   vaultRefreshes?: CountedOutcomes;
+  /** The audit trail's writer: writable, queued and dropped events. */
+  audit?: { status(): AuditStatus };
 }

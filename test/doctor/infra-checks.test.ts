@@ -114,7 +114,7 @@ describe('doctor: Redis, the database, unsafe settings', () => {
     });
 
     it('metrics exposed publicly: ⚠ on the main port of a public HOST, or METRICS_HOST every interface, without METRICS_TOKEN', async () => {
-      const exposed = [
+      const exposed: Array<Record<string, string>> = [
         { METRICS_PORT: '', HOST: '0.0.0.0' },
         { METRICS_PORT: '', HOST: '203.0.113.10' },
         { METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' },
@@ -129,7 +129,7 @@ describe('doctor: Redis, the database, unsafe settings', () => {
         expect(verdict.message).toContain('metrics exposed publicly');
         expect(verdict.fix).toContain('METRICS_TOKEN');
       }
-      const fine = [
+      const fine: Array<Record<string, string>> = [
         { METRICS_PORT: '', HOST: '127.0.0.1' },
         { METRICS_PORT: '', HOST: '0.0.0.0', METRICS_TOKEN: 'Zr8kq2VbN4xW7mT1pL9sD3fH6jC0yA5uE2gQ8wR4tY6' },
         { METRICS_PORT: '9464', METRICS_HOST: '10.0.4.12' },

@@ -8,6 +8,7 @@ import { ChainWriter } from '../../src/audit/chain-writer';
 import { verifyChain } from '../../src/audit/verify';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { LogCapture, bridgeFor } from '../../testkit/harness';
+import { scrape } from '../../testkit/metrics';
 
 /** nodeAuditFs whose appends fail with ENOSPC while `full` is set: a full disk. */
 function fillableFs(): AuditFs & { full: boolean } {
@@ -58,10 +59,15 @@ describe('an audit log that cannot be written: /readyz says so, requests go on, 
     const down = await request(bridge.app).get('/readyz').expect(503);
     expect(down.body.audit).toEqual({ writable: false, error: 'ENOSPC', pending: 4, dropped: 2 });
     expect(logs.lines.filter((l) => l.includes('audit queue full'))).toHaveLength(1);
+    // ... and in the metrics, for the alert (examples/prometheus/alerts.yml: FirebridgeAuditLogUnwritable).
+    const full = await scrape(bridge.app);
+    expect([full.value('firebridge_audit_writable'), full.value('firebridge_audit_pending_events'), full.value('firebridge_audit_dropped_events_total')]).toEqual([0, 4, 2]);
     fs.full = false;
     expect(await audit.flush()).toBe(true);
     const up = await request(bridge.app).get('/readyz').expect(200);
     expect(up.body.audit).toEqual({ writable: true, pending: 0, dropped: 2 });
+    const back = await scrape(bridge.app);
+    expect([back.value('firebridge_audit_writable'), back.value('firebridge_audit_pending_events'), back.value('firebridge_audit_dropped_events_total')]).toEqual([1, 0, 2]);
     expect(await verifyChain(file)).toMatchObject({ ok: true, lines: 5 });
     expect(logs.text).toMatch(/audit log writable again/);
   });
