@@ -1,5 +1,4 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { TokenExchange } from '../auth/exchange';
 import type { NonceService } from '../auth/nonces';
@@ -12,6 +11,7 @@ import type { SharedStore } from '../store/store';
 import { rateLimit } from './rate-limit';
 import { requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
+import { securityHeaders } from './security-headers';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { deviceRoutes } from './routes/device';
 import { type GoogleRouteDeps, googleRoutes } from './routes/google';
@@ -62,16 +62,16 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.set('strict routing', ROUTING.strict);
   // req.ip believes X-Forwarded-For only through the proxies TRUST_PROXY names; none by default.
   app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
-  app.use(helmet());
+  // Helmet's headers and Cache-Control: no-store, precomputed, in one middleware (BENCHMARKS.md: middleware costs).
+  app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
-  app.use((_req, res, next) => {
-    // Tokens must never be cached by a proxy or browser (RFC 6749 §5.1).
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
+  // The hot routes, which read no body, come first: they never pass the body parser or the routers below.
+  app.use(meRoutes(requireAuth));
   // Forward-auth reads no body (Envoy may forward the original request's): before the body parser, so a body
   // never turns its answer into a 400 or 413, which a proxy would not relay as a refusal of the token.
   app.use(authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }));
+  app.use(healthRoutes(deps.minter, deps.store));
   app.use(express.json({ limit: config.maxBodyBytes, strict: true }));
 
   const limit = (name: string, perMinute: number) => rateLimit({
@@ -81,11 +81,8 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
       logger: deps.logger,
       onStoreError: hardening.rateLimitOnStoreError,
     });
-  const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
-  app.use(healthRoutes(deps.minter, deps.store));
   app.use(tokenRoutes({ exchange: deps.exchange, limit: limit('exchange', hardening.rateLimitExchangePerMinute) }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
-  app.use(meRoutes(requireAuth));
   if (deps.deviceCodes) {
     app.use(
       deviceRoutes({
