@@ -32,6 +32,8 @@ export interface TestServiceAccount {
  * A fake Google on 127.0.0.1, written independently of the code under test (jose, node-forge):
  * - GET /oauth2/v3/certs: Google's JWKS, with Cache-Control max-age;
  * - GET /robot/v1/metadata/x509/securetoken@system.gserviceaccount.com: the x509 map;
+ * - GET /service_accounts/v1/jwk/securetoken@system.gserviceaccount.com: the same keys as a JWKS
+ *   (what a jose `createRemoteJWKSet` route reads; the benchmark's peer);
  * - POST /v1/accounts:signInWithCustomToken: verifies a custom token the way Google documents
  *   (RS256 by the service account's public key, aud, iss = sub = client_email, lifetime ≤ 1 h,
  *   uid ≤ 128, no reserved claims) and returns a Firebase ID token signed by securetoken.
@@ -69,6 +71,11 @@ export class FakeGoogle {
 
   get firebaseCertsUrl(): string {
     return `${this.url}/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com`;
+  }
+
+  /** securetoken's keys as a JWKS (the same keys as firebaseCertsUrl; counted in securetoken.hits). */
+  get firebaseJwksUrl(): string {
+    return `${this.url}/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com`;
   }
 
   get signInWithCustomTokenUrl(): string {
@@ -174,6 +181,8 @@ export class FakeGoogle {
       this.serveKeySet(res, this.securetoken, () =>
         Object.fromEntries(this.securetoken.keys.map((k) => [k.kid, this.securetoken.certs.get(k.kid)])),
       );
+    } else if (req.method === 'GET' && path === '/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com') {
+      this.serveKeySet(res, this.securetoken, () => ({ keys: this.securetoken.keys.map(publicJwk) }));
     } else if (req.method === 'POST' && path === '/v1/accounts:signInWithCustomToken') {
       this.signInHits += 1;
       const body = await readBody(req);
