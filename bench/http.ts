@@ -19,7 +19,7 @@ import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../testkit/harness';
 import { spawnServer } from '../testkit/spawn-server';
 import { type Row, firebaseIdTokens, fmt, googleIdTokens, printRows } from './common';
 import { startGoogleTls } from './google-tls';
-import { type WrkResult, type WrkTarget, median, requireWrk, runWrk } from './wrk';
+import { type WrkResult, type WrkTarget, median, requireWrk, rssBytes, runWrk } from './wrk';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -130,7 +130,11 @@ class Pool {
   ) {}
   /** A target taking the next unused tokens; advance() after the run. */
   fresh(url: string, pid: number, mode: 'bearer' | 'exchange'): WrkTarget {
-    return { url, pid, mode, file: this.file, offset: Math.min(this.cursor, this.size - 1), limit: Math.max(1, this.size - this.cursor) };
+    if (this.cursor + 1000 > this.size) {
+      process.stdout.write(`WARNING: ${path.basename(this.file)} is used up: starting it again (repeated tokens; raise --fb-tokens/--google-tokens)\n`);
+      this.cursor = 0;
+    }
+    return { url, pid, mode, file: this.file, offset: this.cursor, limit: this.size - this.cursor };
   }
   /** A target for a server that keeps no per-token state (any tokens will do: the pool from its start). */
   any(url: string, pid: number, mode: 'bearer' | 'exchange'): WrkTarget {
@@ -263,7 +267,11 @@ async function main(): Promise<void> {
 
       const results = new Map<string, WrkResult[]>(active.map((c) => [c.key, []]));
       if (ONLY.has('table')) {
+        const rssBefore = rssBytes(fb.pid);
+        const freshBefore = fresh.cursor;
+        let rssPeak = rssBefore;
         for (let round = 0; round < ROUNDS; round += 1) {
+          rssPeak = Math.max(rssPeak, rssBytes(fb.pid));
           for (const c of active) {
             const r = await runWrk(c.target(), SECONDS, CONNECTIONS);
             c.after?.(r);
@@ -271,6 +279,10 @@ async function main(): Promise<void> {
             (results.get(c.key) as WrkResult[]).push(r);
           }
         }
+        const rssAfter = rssBytes(fb.pid);
+        rssPeak = Math.max(rssPeak, rssAfter);
+        const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+        rows.push({ case: `firebridge server RSS growth over the rounds (after the warm-up: ${mb(rssBefore)}; about ${fmt(Math.min(fresh.cursor, FB_TOKENS) - freshBefore)} never-seen tokens and all the other cases since; peak sampled per round ${mb(rssPeak)})`, figure: mb(rssAfter - rssBefore), peer: '100 MB', ratio: (rssAfter - rssBefore) / (100 * 1048576), target: '<100 MB', pass: rssAfter - rssBefore < 100 * 1048576 });
         const m = (key: string, f: (r: WrkResult) => number) => median((results.get(key) as WrkResult[]).map(f));
         const rps = (key: string) => m(key, (r) => r.rps);
         const p99 = (key: string) => m(key, (r) => r.p99Ms);

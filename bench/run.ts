@@ -14,6 +14,7 @@ const steps: Array<{ name: string; args: string[] }> = [
   { name: 'memory', args: ['--expose-gc', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '1'] },
   { name: 'memory', args: ['--expose-gc', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '2'] },
   { name: 'memory', args: ['--expose-gc', '--max-old-space-size=128', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '2'] },
+  { name: 'memory', args: ['--expose-gc', '--import', 'tsx', 'bench/cache-memory.ts', '--real', '--tokens', '40000', '--uses', '2'] },
   { name: 'http', args: ['--import', 'tsx', 'bench/http.ts'] },
 ];
 const wanted = new Set(process.argv.slice(2).filter((a) => !a.startsWith('-')));

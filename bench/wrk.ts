@@ -37,6 +37,12 @@ const CLOCK_TICKS = (() => {
   return Number.isFinite(n) && n > 0 ? n : 100;
 })();
 
+/** Resident set size of a process, in bytes (VmRSS of /proc/<pid>/status). */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
 export interface WrkTarget {
   /** Full URL of the route. */
   url: string;
