@@ -235,10 +235,14 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
     }
   }
 
+  /** Drops an entry, if it is still held: it may have been evicted (its slot reused) while its caller awaited. */
   private remove(entry: Entry): void {
-    if (this.entries.get(lookupKey(entry.token)) === entry) this.entries.delete(lookupKey(entry.token));
-    this.ring[entry.slot] = undefined;
-    this.freeSlots.push(entry.slot);
+    const key = lookupKey(entry.token);
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+    if (this.ring[entry.slot] === entry) {
+      this.ring[entry.slot] = undefined;
+      this.freeSlots.push(entry.slot);
+    }
   }
 
   /**

@@ -407,6 +407,35 @@ describe('VerifiedTokenCache', () => {
       for (const t of hot) expect(verifier.peek(t)).toBeUndefined();
     });
 
+    it('an entry evicted while its hit awaited a key-set refresh, then found unservable, never frees the slot its successor took', async () => {
+      let release: () => void = () => undefined;
+      let fresh = true;
+      const published = new Set(['k1']);
+      const keys = {
+        hasKid: (kid: string) => published.has(kid),
+        isFresh: () => fresh,
+        warm: () => new Promise<void>((resolve) => (release = resolve)),
+      };
+      const verifier = new VerifiedTokenCache({ inner: stand, keys, clock, skewSeconds: SKEW, maxEntries: 1, admission: 'first-use' });
+      await verifier.verify(fakeToken(1));
+      fresh = false;
+      const waiting = verifier.verify(fakeToken(1)); // a hit that first refreshes the stale key set
+      fresh = true;
+      await verifier.verify(fakeToken(2)); // evicts token 1's entry: token 2 takes its slot
+      published.delete('k1');
+      published.add('k1-next');
+      fresh = false;
+      release();
+      await expect(waiting).resolves.toBeDefined(); // re-verified by the stand-in (the real one would refuse it)
+      fresh = true;
+      published.add('k1');
+      // Still exactly one entry, in the one slot, however many tokens pass through.
+      for (let i = 3; i < 50; i += 1) {
+        await verifier.verify(fakeToken(i));
+        expect(verifier.stats().entries).toBeLessThanOrEqual(1);
+      }
+    });
+
     it('a hit costs the same Map work with 1 entry and with 10,000 (one get, no writes)', async () => {
       const verifier = new VerifiedTokenCache({ inner: stand, keys: staticKeys, clock, skewSeconds: SKEW, maxEntries: CAP, admission: 'first-use' });
       const work = async (): Promise<number[]> => {
