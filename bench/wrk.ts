@@ -102,9 +102,10 @@ export async function runWrk(target: WrkTarget, seconds: number, connections: nu
     p99Ms: (r.p99 as number) / 1000,
     non2xx: r.status as number,
     errors: (r.connect as number) + (r.read as number) + (r.write as number) + (r.timeout as number),
-    // wrk's start-up and the last in-flight requests fall outside its duration: CPU over the whole wall time.
+    // CPU is read around the whole wrk process; the server idles while wrk loads its token file, so cores are
+    // taken over wrk's measured duration (the run's last in-flight requests make this a slight overestimate).
     cpuMsPerRequest: (cpu * 1000) / requests,
-    cores: cpu / wall,
+    cores: cpu / Math.min(wall, measured),
     consumed: THREADS * (r.mostPerThread as number) + connections,
     reused: r.reused as number,
   };
