@@ -70,13 +70,13 @@ export function routeOf(req: Request): string {
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     const reqId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', reqId);
     (res as WithRequestLog)[REQUEST_LOG] = { base: logger, reqId };
     // Below info (LOG_LEVEL=warn...) the line would be dropped: no listener, no closure.
     if (logger.isLevelEnabled('info')) {
+      const started = process.hrtime.bigint();
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         const extra = extraFields.get(res);
