@@ -287,12 +287,12 @@ async function main(): Promise<void> {
         const rps = (key: string) => m(key, (r) => r.rps);
         const p99 = (key: string) => m(key, (r) => r.p99Ms);
         process.stdout.write(`\n## HTTP: firebridge and its peers (wrk, ${CONNECTIONS} connections, medians of ${ROUNDS} interleaved rounds of ${SECONDS} s)\n\n`);
-        process.stdout.write('| case | req/s (median; rounds) | server CPU per request | cores used | p99 | non-2xx |\n| --- | --- | --- | --- | --- | --- |\n');
+        process.stdout.write('| case | req/s (median; rounds) | server CPU per request | of which the main thread | cores used | p99 | non-2xx |\n| --- | --- | --- | --- | --- | --- | --- |\n');
         for (const c of active) {
           const rs = results.get(c.key) as WrkResult[];
           const bad = rs.reduce((s, r) => s + r.non2xx + r.errors, 0);
           process.stdout.write(
-            `| ${c.label} | ${fmt(rps(c.key))} (${rs.map((r) => fmt(r.rps)).join(', ')}) | ${m(c.key, (r) => r.cpuMsPerRequest).toFixed(3)} ms | ` +
+            `| ${c.label} | ${fmt(rps(c.key))} (${rs.map((r) => fmt(r.rps)).join(', ')}) | ${m(c.key, (r) => r.cpuMsPerRequest).toFixed(3)} ms | ${m(c.key, (r) => r.mainCpuMsPerRequest).toFixed(3)} ms | ` +
               `${m(c.key, (r) => r.cores).toFixed(2)} | ${p99(c.key).toFixed(1)} ms | ${bad} |\n`,
           );
         }

@@ -22,9 +22,9 @@ export function requireWrk(): void {
   }
 }
 
-/** utime + stime of a process, all its threads (libuv's pool included), in seconds. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime of a process, all its threads (libuv's pool included), in seconds; with `mainThread`, its main thread's only. */
+export function cpuSeconds(pid: number, mainThread = false): number {
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of proc(5), counted from 3
@@ -69,6 +69,8 @@ export interface WrkResult {
   errors: number;
   /** Server CPU milliseconds per request, and cores used (server CPU seconds per wall second). */
   cpuMsPerRequest: number;
+  /** The main thread's (the event loop's) share: what limits a server whose other work went to the pool. */
+  mainCpuMsPerRequest: number;
   cores: number;
   /** Tokens consumed (the next run's offset moves by this) and requests that reused a token of this run. */
   consumed: number;
@@ -80,6 +82,7 @@ export async function runWrk(target: WrkTarget, seconds: number, connections: nu
   for (const [name, value] of Object.entries(target.headers ?? {})) args.push('-H', `${name}: ${value}`);
   args.push('-s', SCRIPT, target.url, '--', target.mode, target.file ?? '-', String(target.offset ?? 0), String(target.limit ?? 0), String(THREADS));
   const cpuBefore = cpuSeconds(target.pid);
+  const mainBefore = cpuSeconds(target.pid, true);
   const started = process.hrtime.bigint();
   const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -88,6 +91,7 @@ export async function runWrk(target: WrkTarget, seconds: number, connections: nu
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = cpuSeconds(target.pid) - cpuBefore;
+  const mainCpu = cpuSeconds(target.pid, true) - mainBefore;
   const line = /WRKJSON (\{.*\})/.exec(out);
   if (code !== 0 || !line) throw new Error(`wrk failed (${code}) on ${target.url}:\n${out}`);
   const r = JSON.parse(line[1] as string) as Record<string, number>;
@@ -105,6 +109,7 @@ export async function runWrk(target: WrkTarget, seconds: number, connections: nu
     // CPU is read around the whole wrk process; the server idles while wrk loads its token file, so cores are
     // taken over wrk's measured duration (the run's last in-flight requests make this a slight overestimate).
     cpuMsPerRequest: (cpu * 1000) / requests,
+    mainCpuMsPerRequest: (mainCpu * 1000) / requests,
     cores: cpu / Math.min(wall, measured),
     consumed: THREADS * (r.mostPerThread as number) + connections,
     reused: r.reused as number,
