@@ -66,11 +66,12 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
-  // The hot routes, which read no body, come first: they never pass the body parser or the routers below.
-  app.use(meRoutes(requireAuth));
+  // The hot routes, which read no body, come first, on the app itself: they never pass the body parser, a nested
+  // router's dispatch or the routers below.
+  meRoutes(requireAuth, app);
   // Forward-auth reads no body (Envoy may forward the original request's): before the body parser, so a body
   // never turns its answer into a 400 or 413, which a proxy would not relay as a refusal of the token.
-  app.use(authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }));
+  authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }, app);
   app.use(healthRoutes(deps.minter, deps.store));
   app.use(express.json({ limit: config.maxBodyBytes, strict: true }));
 
