@@ -11,7 +11,7 @@ import type { SharedStore } from '../store/store';
 import { rateLimit } from './rate-limit';
 import { requireFirebaseAuth } from './require-firebase-auth';
 import { requestLogger } from './request-logger';
-import { securityHeaders } from './security-headers';
+import { securityHeaderSetter } from './security-headers';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { deviceRoutes } from './routes/device';
 import { type GoogleRouteDeps, googleRoutes } from './routes/google';
@@ -62,9 +62,14 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.set('strict routing', ROUTING.strict);
   // req.ip believes X-Forwarded-For only through the proxies TRUST_PROXY names; none by default.
   app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
-  // Helmet's headers and Cache-Control: no-store, precomputed, in one middleware (BENCHMARKS.md: middleware costs).
-  app.use(securityHeaders());
-  app.use(requestLogger(deps.logger));
+  // Helmet's headers and Cache-Control: no-store, precomputed, then the request log, in one middleware: one router
+  // step per request for both (BENCHMARKS.md: middleware costs).
+  const setSecurityHeaders = securityHeaderSetter();
+  const logRequest = requestLogger(deps.logger);
+  app.use((req, res, next) => {
+    setSecurityHeaders(res);
+    logRequest(req, res, next);
+  });
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
   // The hot routes, which read no body, come first, on the app itself: they never pass the body parser, a nested
   // router's dispatch or the routers below.

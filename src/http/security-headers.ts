@@ -30,17 +30,25 @@ export function helmetDefaultHeaders(): ReadonlyArray<readonly [string, string]>
 }
 
 /**
- * One middleware for every response's fixed headers: helmet's, and `Cache-Control: no-store`
- * (tokens must never be cached by a proxy or browser, RFC 6749 §5.1). Computed once; per request
- * only the setHeader calls remain (helmet runs a chain of 13 middlewares for the same result).
+ * Sets every response's fixed headers: helmet's, and `Cache-Control: no-store` (tokens must never be cached by a
+ * proxy or browser, RFC 6749 §5.1). Computed once; per request only the setHeader calls remain (helmet runs a chain
+ * of 13 middlewares for the same result).
  */
-export function securityHeaders(): RequestHandler {
+export function securityHeaderSetter(): (res: ServerResponse) => void {
   const headers = [...helmetDefaultHeaders(), ['Cache-Control', 'no-store'] as const];
   const names = headers.map(([name]) => name);
   const values = headers.map(([, value]) => value);
   const count = headers.length;
-  return (_req, res, next) => {
+  return (res) => {
     for (let i = 0; i < count; i += 1) res.setHeader(names[i] as string, values[i] as string);
+  };
+}
+
+/** The same as a middleware. */
+export function securityHeaders(): RequestHandler {
+  const set = securityHeaderSetter();
+  return (_req, res, next) => {
+    set(res);
     next();
   };
 }
