@@ -215,14 +215,15 @@ async function main(): Promise<void> {
     process.stdout.write(`firebridge bench server ready ${fb.readyMs} ms after its start (tsx)\n`);
 
     if (ONLY.has('table') || ONLY.has('saturation')) {
+      // Each is remembered as soon as it runs, so a failed start of another never leaves it behind.
+      const started = (p: Promise<BenchServer>) => p.then((server) => (servers.push(server), server));
       const [full, bare, jose, joseExchange, admin] = await Promise.all([
-        startServer('bench/server.ts', serverEnv),
-        startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'bare' }),
-        startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'jose' }),
-        startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'jose-exchange' }),
-        startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'admin' }),
+        started(startServer('bench/server.ts', serverEnv)),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'bare' })),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'jose' })),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'jose-exchange' })),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'admin' })),
       ]);
-      servers.push(full, bare, jose, joseExchange, admin);
 
       // Signed after the servers started: firebridge refuses Google ID tokens issued before its start (replay epoch).
       const t0 = Date.now();
