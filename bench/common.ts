@@ -170,3 +170,35 @@ export function printRows(title: string, rows: Row[]): void {
     process.stdout.write(`| ${r.case} | ${r.figure} | ${r.peer} | ${r.ratio.toFixed(2)}× | ${verdict} |\n`);
   }
 }
+
+/**
+ * Several cases measured in interleaved samples (case A, B, C, A, B, C, ...), each sample `ms / samples` long;
+ * the figure of a case is the median of its samples, so a burst of load from elsewhere on the machine moves one
+ * sample of each case, not one case.
+ */
+export async function interleaved(
+  cases: Record<string, (i: number) => unknown>,
+  ms: number,
+  samples = 5,
+): Promise<Record<string, Rate & { samples: number[] }>> {
+  const names = Object.keys(cases);
+  const got: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const offsets: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const name of names) await rate(cases[name] as (i: number) => unknown, Math.min(200, ms / samples), 0); // warm-up
+  for (let s = 0; s < samples; s += 1) {
+    for (const name of names) {
+      const fn = cases[name] as (i: number) => unknown;
+      const base = offsets[name] as number;
+      const r = await rate((i) => fn(base + i), ms / samples, 0);
+      offsets[name] = base + r.ops;
+      (got[name] as number[]).push(r.perSecond);
+    }
+  }
+  const out: Record<string, Rate & { samples: number[] }> = {};
+  for (const name of names) {
+    const xs = [...(got[name] as number[])].sort((a, b) => a - b);
+    const perSecond = xs[xs.length >> 1] as number;
+    out[name] = { ops: offsets[name] as number, seconds: Number.NaN, perSecond, samples: got[name] as number[] };
+  }
+  return out;
+}

@@ -1,19 +1,25 @@
 /**
- * HTTP benchmark. The server runs in its own process (bench/server.ts, the real app plus bench-only
- * peer routes); autocannon runs here against 127.0.0.1, each case bounded in time. The fake
- * Google (test/support/fake-google.ts) runs here too; firebase-admin reaches it via a TLS relay.
- *   node --import tsx bench/http.ts [--seconds 3] [--connections 64]
+ * HTTP benchmark: firebridge and its peers, each server in its own process on 127.0.0.1, driven by wrk (an
+ * independent load generator, its own process) in interleaved rounds; the server's CPU per request read from
+ * /proc/<pid>/stat, latency percentiles from wrk's own distribution. Peers (bench/peer-server.ts): a bare express 5
+ * route, an express + jose jwtVerify route on a remote JWKS, a jose minimal exchange (async signing), a
+ * firebase-admin verifyIdToken route; and on firebridge's own bench server (bench/server.ts) the same exchange
+ * signing with firebase-admin. The fake Google (testkit/fake-google.ts) runs here; firebase-admin reaches it
+ * through a loopback TLS relay.
+ *   node --import tsx bench/http.ts [--seconds 3] [--connections 64] [--rounds 3] [--threadpool 4]
+ *        [--fb-tokens 90000] [--google-tokens 45000] [--only table,saturation,burst,cold]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { FakeGoogle } from '../testkit/fake-google';
 import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../testkit/harness';
 import { spawnServer } from '../testkit/spawn-server';
-import { type Row, fmt, googleIdTokens, printRows } from './common';
+import { type Row, firebaseIdTokens, fmt, googleIdTokens, printRows } from './common';
 import { startGoogleTls } from './google-tls';
+import { type WrkResult, type WrkTarget, median, requireWrk, rssBytes, runWrk } from './wrk';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,43 +28,55 @@ function arg(name: string, def: number): number {
 const SECONDS = arg('seconds', 3);
 const CONNECTIONS = arg('connections', 64);
 const ROUNDS = arg('rounds', 3);
-/** UV_THREADPOOL_SIZE of the server process (Node's default is 4). */
+/** UV_THREADPOOL_SIZE of every server process (Node's default is 4). */
 const THREADPOOL = arg('threadpool', 4);
+/** Never-seen Firebase ID tokens (each sent to firebridge at most once) and Google ID tokens for exchanges. */
+const FB_TOKENS = arg('fb-tokens', 90_000);
+const GOOGLE_TOKENS = arg('google-tokens', 45_000);
+/** The cache-full case: entries made before its rounds (the default VERIFIED_TOKEN_CACHE_MAX_ENTRIES), hot tokens. */
+const FILL = 10_000;
+const HOT = 4;
 const onlyArg = process.argv.indexOf('--only');
-/** Comma-separated subset of: me, exchange, burst, uncached, metrics, cold. */
-const ONLY = new Set(onlyArg >= 0 ? (process.argv[onlyArg + 1] as string).split(',') : ['me', 'exchange', 'burst', 'uncached', 'metrics', 'cold']);
+const ONLY = new Set(onlyArg >= 0 ? (process.argv[onlyArg + 1] as string).split(',') : ['table', 'saturation', 'burst', 'cold']);
 const ROOT = path.resolve(__dirname, '..');
 
 interface BenchServer {
   child: ChildProcess;
+  pid: number;
   url: string;
   readyMs: number;
   startedAt: number;
   stop(): Promise<void>;
 }
 
-function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+function startServer(script: string, env: Record<string, string>): Promise<BenchServer> {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/server.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', UV_THREADPOOL_SIZE: String(THREADPOOL), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench server did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not start:\n${out}`));
+    }, 30_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const match = /\{"url":"(http:\/\/[^"]+)","readyMs":(\d+),"msg":"listening"\}/.exec(out);
       if (match) {
         clearTimeout(timer);
+        child.removeAllListeners('exit');
         resolve({
           child,
+          pid: child.pid as number,
           url: match[1] as string,
           readyMs: Number(match[2]),
           startedAt,
           stop: () =>
             new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
               child.once('exit', () => done());
               child.kill('SIGTERM');
             }),
@@ -69,35 +87,9 @@ function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
     child.stderr?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`bench server exited with ${code}:\n${out}`));
+      reject(new Error(`${script} exited with ${code}:\n${out}`));
     });
   });
-}
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  total: number;
-}
-
-async function load(opts: autocannon.Options): Promise<Load> {
-  const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    total: result.requests.total,
-  };
-}
-
-function describe(l: Load): string {
-  const bad = l.non2xx + l.errors > 0 ? `, ${l.non2xx} non-2xx, ${l.errors} errors` : '';
-  return `${fmt(l.rps)} req/s (p99 ${l.p99} ms${bad})`;
 }
 
 function get(url: string, token: string, agent: Agent): Promise<number> {
@@ -111,215 +103,269 @@ function get(url: string, token: string, agent: Agent): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** User + system CPU time of a process so far, in clock ticks (1/100 s), from /proc (Linux). */
-function cpuTicks(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+/** Sends every token (in order, `concurrency` at a time) and returns how many answers were 200. */
+async function sendAll(url: string, tokens: string[], concurrency: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < tokens.length) {
+        if ((await get(url, tokens[next++] as string, agent)) === 200) ok += 1;
+      }
+    }),
+  );
+  agent.destroy();
+  return ok;
 }
 
-function combine(rounds: Load[]): Load {
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  const sum = (f: (l: Load) => number) => rounds.reduce((acc, l) => acc + f(l), 0);
-  return {
-    rps: sum((l) => l.rps) / rounds.length,
-    p50: mid(rounds.map((l) => l.p50)),
-    p99: mid(rounds.map((l) => l.p99)),
-    non2xx: sum((l) => l.non2xx),
-    errors: sum((l) => l.errors),
-    total: sum((l) => l.total),
-  };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A token pool on disk for wrk, and where the next run starts in it (runs that must not repeat a token). */
+class Pool {
+  cursor = 0;
+  constructor(
+    readonly file: string,
+    readonly size: number,
+  ) {}
+  /** A target taking the next unused tokens; advance() after the run. */
+  fresh(url: string, pid: number, mode: 'bearer' | 'exchange'): WrkTarget {
+    if (this.cursor + 1000 > this.size) {
+      process.stdout.write(`WARNING: ${path.basename(this.file)} is used up: starting it again (repeated tokens; raise --fb-tokens/--google-tokens)\n`);
+      this.cursor = 0;
+    }
+    return { url, pid, mode, file: this.file, offset: this.cursor, limit: this.size - this.cursor };
+  }
+  /** A target for a server that keeps no per-token state (any tokens will do: the pool from its start). */
+  any(url: string, pid: number, mode: 'bearer' | 'exchange'): WrkTarget {
+    return { url, pid, mode, file: this.file, offset: 0, limit: this.size };
+  }
+  advance(r: WrkResult): void {
+    this.cursor += r.consumed;
+  }
+}
+
+interface Case {
+  key: string;
+  label: string;
+  target: () => WrkTarget;
+  /** After each run (a fresh-token pool advances). */
+  after?: (r: WrkResult) => void;
+  /** Runs that sent a token twice are not "every token new": counted and reported. */
+  mustNotReuse?: boolean;
 }
 
 async function main(): Promise<void> {
+  requireWrk();
   process.stdout.write(
-    `# HTTP benchmark (${new Date().toISOString()}, node ${process.version}, ${SECONDS} s per case, ${CONNECTIONS} connections, ` +
-      `server UV_THREADPOOL_SIZE=${THREADPOOL})\n`,
+    `# HTTP benchmark (${new Date().toISOString()}, node ${process.version}, wrk, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, ` +
+      `every server UV_THREADPOOL_SIZE=${THREADPOOL})\n`,
   );
   const fake = await FakeGoogle.start('bench-project-1');
   const tls = await startGoogleTls(fake.url);
   const account = fake.createServiceAccount();
   const keysDir = keysDirWith(account);
-  // One client IP sends everything: the per-IP exchange limit (abuse control, not capacity) is off.
+  const accountFile = path.join(keysDir, readdirSync(keysDir).find((f) => f.endsWith('.json')) as string);
+  const work = mkdtempSync(path.join(tmpdir(), 'firebridge-bench-'));
+  // One client IP sends everything: the per-IP exchange limit (abuse control, not capacity) is off. LOG_LEVEL=warn:
+  // no line per request (the peers log nothing either; BENCHMARKS.md measures the line's cost).
   const env = { ...configuredEnv(fake, keysDir), LOG_LEVEL: 'warn', RATE_LIMIT_EXCHANGE_PER_MINUTE: '0' };
   const rows: Row[] = [];
+  const servers: BenchServer[] = [];
 
-  // --- cold start of the real entry point (src/main.ts through tsx, as the tests run it) ---
-  if (ONLY.has('cold')) {
-    const cold: number[] = [];
-    for (let i = 0; i < 2; i += 1) {
-      const before = { g: fake.google.hits, s: fake.securetoken.hits };
-      const t0 = Date.now();
-      const server = await spawnServer({ ...env, LOG_LEVEL: 'info' }); // it waits for the info-level "listening" line
-      cold.push(Date.now() - t0);
-      const fetched = { g: fake.google.hits - before.g, s: fake.securetoken.hits - before.s };
-      await server.stop();
-      if (fetched.g !== 1 || fetched.s !== 1) throw new Error(`cold start fetched the key sets ${JSON.stringify(fetched)} times`);
-    }
-    const coldMs = Math.min(...cold);
-    rows.push({ case: `cold start: spawn src/main.ts (tsx) to "listening", key sets fetched once each (runs: ${cold.join(', ')} ms)`, figure: `${coldMs} ms`, peer: '1000 ms', ratio: coldMs / 1000, target: '<1 s', pass: coldMs < 1000 });
-  }
-
-  const idToken = await fake.firebaseIdToken({
-    sub: 'google:110169484474386276334',
-    user_id: 'google:110169484474386276334',
-    email: 'ada@example.com',
-    email_verified: true,
-    name: 'Ada Lovelace',
-    picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
-    google_sub: '110169484474386276334',
-  });
-  const auth = { authorization: `Bearer ${idToken}` };
-  const json = { 'content-type': 'application/json' };
-  const serverEnv = { ...env, BENCH_BODY_TOKEN: idToken, BENCH_TLS_PORT: String(tls.port), BENCH_TLS_CA: tls.caPem };
-
-  const server = await startBenchServer(serverEnv);
-  process.stdout.write(`bench server ready ${server.readyMs} ms after its start (tsx, in-process)\n`);
-
-  // Every exchange uses a Google ID token never seen before (replay protection is on, as by default). Signed
-  // after the server started: it refuses tokens issued before its start (the replay epoch).
-  const GOOGLE_POOL = ONLY.has('exchange') ? 50_000 : 0;
-  if (GOOGLE_POOL > 0) process.stdout.write(`signing ${GOOGLE_POOL} Google ID tokens...\n`);
-  const googlePool = await googleIdTokens(fake.google.keys[0]!, WEB_CLIENT_ID, GOOGLE_POOL);
-  let cursor = 0;
-  const exchangeLoad = (routePath: string, extra: Partial<autocannon.Options> = {}) =>
-    load({
-      url: server.url,
-      requests: [
-        {
-          method: 'POST',
-          path: routePath,
-          headers: json,
-          setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ idToken: googlePool[cursor++ % GOOGLE_POOL] }) }),
-        },
-      ],
-      ...extra,
-    } as autocannon.Options);
-
-  if (ONLY.has('me')) {
-    // Warm every route once (JIT, firebase-admin's cert fetch), then interleave rounds so drift hits all alike.
-    await load({ url: `${server.url}/v1/me`, headers: auth, duration: 1 });
-    await load({ url: `${server.url}/bench/unguarded`, duration: 1 });
-    await load({ url: `${server.url}/bench/admin`, headers: auth, duration: 1 });
-    await load({ url: `${server.url}/v1/authz`, headers: auth, duration: 1 });
-    const rounds: Record<'bare' | 'me' | 'bareHdr' | 'admin' | 'authz', Load[]> = { bare: [], me: [], bareHdr: [], admin: [], authz: [] };
-    for (let r = 0; r < ROUNDS; r += 1) {
-      rounds.bare.push(await load({ url: `${server.url}/bench/unguarded` }));
-      rounds.me.push(await load({ url: `${server.url}/v1/me`, headers: auth }));
-      rounds.bareHdr.push(await load({ url: `${server.url}/bench/unguarded`, headers: auth }));
-      rounds.authz.push(await load({ url: `${server.url}/v1/authz`, headers: auth }));
-    }
-    rounds.admin.push(await load({ url: `${server.url}/bench/admin`, headers: auth }));
-    const bare = combine(rounds.bare);
-    const me = combine(rounds.me);
-    const bareHdr = combine(rounds.bareHdr);
-    const admin = combine(rounds.admin);
-    const authz = combine(rounds.authz);
-    process.stdout.write(`rounds (req/s) unguarded: ${rounds.bare.map((l) => fmt(l.rps)).join(', ')}; /v1/me: ${rounds.me.map((l) => fmt(l.rps)).join(', ')}; unguarded+header: ${rounds.bareHdr.map((l) => fmt(l.rps)).join(', ')}; /v1/authz: ${rounds.authz.map((l) => fmt(l.rps)).join(', ')}\n`);
-    rows.push(
-      { case: `GET /v1/me, one token repeated (cache on) vs unguarded route, same body, same server (${ROUNDS} interleaved rounds): req/s`, figure: describe(me), peer: describe(bare), ratio: me.rps / bare.rps, target: '≥0.9×', pass: me.rps / bare.rps >= 0.9 && me.non2xx === 0 },
-      { case: 'same, p99 latency (median of rounds)', figure: `${me.p99} ms`, peer: `${bare.p99} ms`, ratio: me.p99 / Math.max(1, bare.p99), target: '≤1.2×', pass: me.p99 <= 1.2 * Math.max(1, bare.p99) },
-      { case: 'same GET /v1/me vs the unguarded route sent the same 1 KB Authorization header (ignored)', figure: describe(me), peer: describe(bareHdr), ratio: me.rps / bareHdr.rps },
-      { case: 'route guarded by firebase-admin verifyIdToken vs unguarded', figure: describe(admin), peer: describe(bare), ratio: admin.rps / bare.rps },
-      // Forward-auth's hot path (the issue: it costs no more than /v1/me): the same token, the X-Auth-* headers, no body.
-      { case: 'GET /v1/authz (forward-auth, one token repeated) vs GET /v1/me, same rounds: req/s', figure: describe(authz), peer: describe(me), ratio: authz.rps / me.rps, target: '≥0.95×', pass: authz.rps / me.rps >= 0.95 && authz.non2xx === 0 },
-    );
-  }
-
-  if (ONLY.has('exchange')) {
-    await exchangeLoad('/v1/token/google', { duration: 1 });
-    await exchangeLoad('/bench/admin-exchange', { duration: 1 });
-    const exchange = await exchangeLoad('/v1/token/google');
-    const adminExchange = await exchangeLoad('/bench/admin-exchange');
-    // /v1/me latency while exchanges saturate the server.
-    const [saturating, meUnderLoad] = await Promise.all([
-      exchangeLoad('/v1/token/google'),
-      load({ url: `${server.url}/v1/me`, headers: auth, connections: 4 }),
-    ]);
-    if (cursor > GOOGLE_POOL) process.stdout.write(`WARNING: ${cursor} exchanges for ${GOOGLE_POOL} Google tokens: replays were refused\n`);
-    rows.push(
-      { case: 'POST /v1/token/google vs the same exchange signing with firebase-admin createCustomToken', figure: describe(exchange), peer: describe(adminExchange), ratio: exchange.rps / adminExchange.rps, target: '≥3×', pass: exchange.rps / adminExchange.rps >= 3 && exchange.non2xx === 0 },
-      { case: `GET /v1/me p99 (4 connections) while ${CONNECTIONS} connections saturate POST /v1/token/google (${fmt(saturating.rps)} exchanges/s)`, figure: `${meUnderLoad.p99} ms (p50 ${meUnderLoad.p50} ms, ${fmt(meUnderLoad.rps)} req/s)`, peer: '50 ms', ratio: meUnderLoad.p99 / 50, target: '<50 ms', pass: meUnderLoad.p99 < 50 && meUnderLoad.non2xx === 0 },
-    );
-  }
-
-  if (ONLY.has('burst')) {
-    // --- 1000 concurrent requests with a kid the server has not fetched yet ---
-    const sinceStart = Date.now() - server.startedAt;
-    if (sinceStart < 10_500) await sleep(10_500 - sinceStart); // past CERTS_REFETCH_COOLDOWN_MS since the warm-up fetch
-    const newKey = fake.rotateSecuretoken();
-    const burstTokens = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => fake.firebaseIdToken({ sub: `burst-user-${i}`, user_id: `burst-user-${i}` }, { key: newKey })),
-    );
-    const hitsBefore = fake.securetoken.hits;
-    const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-    const t0 = Date.now();
-    const statuses = await Promise.all(burstTokens.map((t) => get(`${server.url}/v1/me`, t, agent)));
-    const burstMs = Date.now() - t0;
-    const burstFetches = fake.securetoken.hits - hitsBefore;
-    const burstOk = statuses.filter((code) => code === 200).length;
-    agent.destroy();
-    rows.push({ case: `burst: 1000 concurrent GET /v1/me, 1000 users, kid not yet fetched (all answered in ${burstMs} ms; ${burstOk}/1000 were 200)`, figure: `${burstFetches} upstream fetch(es)`, peer: '1 fetch', ratio: burstFetches, target: '1 fetch, 1000×200', pass: burstFetches === 1 && burstOk === 1000 });
-  }
-  await server.stop();
-
-  if (ONLY.has('uncached')) {
-    // Informative: the same /v1/me with the verified-token cache off.
-    const uncachedServer = await startBenchServer({ ...serverEnv, VERIFIED_TOKEN_CACHE_MAX_ENTRIES: '0' });
-    await load({ url: `${uncachedServer.url}/v1/me`, headers: auth, duration: 1 });
-    const uncached = await load({ url: `${uncachedServer.url}/v1/me`, headers: auth });
-    const uncachedBare = await load({ url: `${uncachedServer.url}/bench/unguarded` });
-    await uncachedServer.stop();
-    rows.push({ case: 'GET /v1/me with VERIFIED_TOKEN_CACHE_MAX_ENTRIES=0 vs unguarded (second server)', figure: describe(uncached), peer: describe(uncachedBare), ratio: uncached.rps / uncachedBare.rps });
-  }
-
-  if (ONLY.has('metrics')) {
-    // The hot path with metrics on (the default: a histogram observation per request, counters read at scrape
-    // time) vs METRICS_ENABLED=false: two servers, rounds alternating which goes first, so drift hits both alike.
-    const on = await startBenchServer({ ...serverEnv, METRICS_ENABLED: 'true' });
-    const off = await startBenchServer({ ...serverEnv, METRICS_ENABLED: 'false' });
-    for (const s of [on, off]) await load({ url: `${s.url}/v1/me`, headers: auth, duration: 1 });
-    // Short slices in pairs, the order alternating: on a loaded machine the pair's ratio is what is comparable.
-    // Besides req/s, the server's own CPU time per request (/proc/<pid>/stat): other processes steal wall time
-    // from a slice, much less the CPU time each request costs.
-    const runs: Record<'on' | 'off', Load[]> = { on: [], off: [] };
-    const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
-    const ratios: number[] = [];
-    const cpuRatios: number[] = [];
-    for (let r = 0; r < 4 * ROUNDS; r += 1) {
-      const order: Array<['on' | 'off', BenchServer]> = r % 2 === 0 ? [['on', on], ['off', off]] : [['off', off], ['on', on]];
-      for (const [name, s] of order) {
-        const before = cpuTicks(s.child.pid);
-        const slice = await load({ url: `${s.url}/v1/me`, headers: auth, duration: 1 });
-        runs[name].push(slice);
-        cpu[name].push(((cpuTicks(s.child.pid) - before) * 10_000) / Math.max(1, slice.total)); // µs per request (100 ticks/s)
+  try {
+    if (ONLY.has('cold')) {
+      const cold: number[] = [];
+      for (let i = 0; i < 2; i += 1) {
+        const before = { g: fake.google.hits, s: fake.securetoken.hits };
+        const t0 = Date.now();
+        const server = await spawnServer({ ...env, LOG_LEVEL: 'info' }); // it waits for the info-level "listening" line
+        cold.push(Date.now() - t0);
+        const fetched = { g: fake.google.hits - before.g, s: fake.securetoken.hits - before.s };
+        await server.stop();
+        if (fetched.g !== 1 || fetched.s !== 1) throw new Error(`cold start fetched the key sets ${JSON.stringify(fetched)} times`);
       }
-      ratios.push((runs.on[r] as Load).rps / (runs.off[r] as Load).rps);
-      cpuRatios.push((cpu.on[r] as number) / (cpu.off[r] as number));
+      const coldMs = Math.min(...cold);
+      rows.push({ case: `cold start: spawn src/main.ts (tsx) to "listening", key sets fetched once each (runs: ${cold.join(', ')} ms)`, figure: `${coldMs} ms`, peer: '1000 ms', ratio: coldMs / 1000, target: '<1 s', pass: coldMs < 1000 });
     }
-    const scraped = await fetch(`${on.url}/metrics`).then((res) => res.text());
-    await Promise.all([on.stop(), off.stop()]);
-    if (!/firebridge_request_duration_seconds_count\{route="\/v1\/me",status_class="2xx"\} [1-9]/.test(scraped)) {
-      throw new Error('the metrics server did not count its /v1/me requests');
-    }
-    const withMetrics = combine(runs.on);
-    const without = combine(runs.off);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-    const medianRatio = median(ratios);
-    process.stdout.write(`slices (req/s) metrics on: ${runs.on.map((l) => fmt(l.rps)).join(', ')}; off: ${runs.off.map((l) => fmt(l.rps)).join(', ')}; pair ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')}\n`);
-    rows.push(
-      { case: `GET /v1/me (cached token) with metrics on vs METRICS_ENABLED=false (${ratios.length} pairs of 1 s slices, order alternating): req/s, ratio = median of the pairs'`, figure: describe(withMetrics), peer: describe(without), ratio: medianRatio, target: '≥0.95×', pass: medianRatio >= 0.95 && withMetrics.non2xx === 0 },
-      { case: 'same, p99 latency (median of rounds)', figure: `${withMetrics.p99} ms`, peer: `${without.p99} ms`, ratio: withMetrics.p99 / Math.max(1, without.p99) },
-      { case: "same, the server's CPU time per request (median of slices; ratio = median of the pairs')", figure: `${fmt(median(cpu.on))} µs`, peer: `${fmt(median(cpu.off))} µs`, ratio: median(cpuRatios), target: '≤1.05×', pass: median(cpuRatios) <= 1.05 },
-    );
-    process.stdout.write(`CPU µs per request, metrics on: ${cpu.on.map(fmt).join(', ')}; off: ${cpu.off.map(fmt).join(', ')}\n`);
-  }
 
-  printRows('HTTP (autocannon in the bench process, server in its own process, 127.0.0.1)', rows);
-  await tls.close();
-  await fake.close();
+    const idToken = await fake.firebaseIdToken({
+      sub: 'google:110169484474386276334',
+      user_id: 'google:110169484474386276334',
+      email: 'ada@example.com',
+      email_verified: true,
+      name: 'Ada Lovelace',
+      picture: 'https://lh3.googleusercontent.com/a/ACg8ocJ4zX3y8YfQmVq0bM2n4Qe1S7kqZpRkX8u5Vf0=s96-c',
+      google_sub: '110169484474386276334',
+    });
+    const auth = { Authorization: `Bearer ${idToken}` };
+    const serverEnv = { ...env, BENCH_BODY_TOKEN: idToken, BENCH_TLS_PORT: String(tls.port), BENCH_TLS_CA: tls.caPem };
+    const peerEnv = {
+      BENCH_PROJECT_ID: fake.projectId,
+      BENCH_BODY_TOKEN: idToken,
+      BENCH_FIREBASE_JWKS_URL: fake.firebaseJwksUrl,
+      BENCH_GOOGLE_JWKS_URL: fake.googleCertsUrl,
+      BENCH_CLIENT_ID: WEB_CLIENT_ID,
+      BENCH_SERVICE_ACCOUNT: accountFile,
+      BENCH_TLS_PORT: String(tls.port),
+      BENCH_TLS_CA: tls.caPem,
+    };
+    const fb = await startServer('bench/server.ts', serverEnv);
+    servers.push(fb);
+    process.stdout.write(`firebridge bench server ready ${fb.readyMs} ms after its start (tsx)\n`);
+
+    if (ONLY.has('table') || ONLY.has('saturation')) {
+      // Each is remembered as soon as it runs, so a failed start of another never leaves it behind.
+      const started = (p: Promise<BenchServer>) => p.then((server) => (servers.push(server), server));
+      const [full, bare, jose, joseExchange, admin] = await Promise.all([
+        started(startServer('bench/server.ts', serverEnv)),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'bare' })),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'jose' })),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'jose-exchange' })),
+        started(startServer('bench/peer-server.ts', { ...peerEnv, BENCH_KIND: 'admin' })),
+      ]);
+
+      // Signed after the servers started: firebridge refuses Google ID tokens issued before its start (replay epoch).
+      const t0 = Date.now();
+      const fbPool = ONLY.has('table') ? await firebaseIdTokens(fake.securetoken.keys[0]!, fake.projectId, FILL + FB_TOKENS) : [];
+      const googlePool = await googleIdTokens(fake.google.keys[0]!, WEB_CLIENT_ID, GOOGLE_TOKENS);
+      process.stdout.write(`signed ${fbPool.length} Firebase and ${googlePool.length} Google ID tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      const write = (name: string, tokens: string[]) => {
+        const file = path.join(work, name);
+        writeFileSync(file, `${tokens.join('\n')}\n`);
+        return file;
+      };
+      const fill = fbPool.slice(0, FILL);
+      const hot = new Pool(write('hot.txt', fill.slice(0, HOT)), HOT);
+      const fresh = new Pool(write('firebase-new.txt', fbPool.slice(FILL)), FB_TOKENS);
+      const google = new Pool(write('google.txt', googlePool), GOOGLE_TOKENS);
+
+      const cases: Case[] = [
+        { key: 'bare', label: 'bare express route (same Authorization header, ignored)', target: () => ({ url: `${bare.url}/v1/me`, pid: bare.pid, mode: 'static', headers: auth }) },
+        { key: 'hit', label: 'firebridge `GET /v1/me`, one token repeated (cache hit)', target: () => ({ url: `${fb.url}/v1/me`, pid: fb.pid, mode: 'static', headers: auth }) },
+        { key: 'fullHit', label: `firebridge \`GET /v1/me\`, cache full (${fmt(FILL)} entries), ${HOT} hot tokens`, target: () => ({ ...hot.any(`${full.url}/v1/me`, full.pid, 'bearer') }) },
+        { key: 'authz', label: 'firebridge `GET /v1/authz`, one token repeated', target: () => ({ url: `${fb.url}/v1/authz`, pid: fb.pid, mode: 'static', headers: auth }) },
+        { key: 'joseHit', label: 'express + jose `jwtVerify`, one token repeated (no cache)', target: () => ({ url: `${jose.url}/v1/me`, pid: jose.pid, mode: 'static', headers: auth }) },
+        { key: 'new', label: 'firebridge `GET /v1/me`, every token new', target: () => fresh.fresh(`${fb.url}/v1/me`, fb.pid, 'bearer'), after: (r) => fresh.advance(r), mustNotReuse: true },
+        { key: 'joseNew', label: 'express + jose `jwtVerify`, every token new', target: () => fresh.any(`${jose.url}/v1/me`, jose.pid, 'bearer') },
+        { key: 'adminNew', label: 'firebase-admin `verifyIdToken`, every token new', target: () => fresh.any(`${admin.url}/v1/me`, admin.pid, 'bearer') },
+        { key: 'exchange', label: 'firebridge exchange (`POST /v1/token/google`)', target: () => google.fresh(`${fb.url}/v1/token/google`, fb.pid, 'exchange'), after: (r) => google.advance(r), mustNotReuse: true },
+        { key: 'joseExchange', label: 'express + jose minimal exchange (async signing)', target: () => google.any(`${joseExchange.url}/v1/token/google`, joseExchange.pid, 'exchange') },
+        { key: 'adminExchange', label: 'the same exchange signing with firebase-admin `createCustomToken`', target: () => google.fresh(`${fb.url}/bench/admin-exchange`, fb.pid, 'exchange'), after: (r) => google.advance(r), mustNotReuse: true },
+      ];
+      const active = ONLY.has('table') ? cases : cases.filter((c) => c.key === 'exchange');
+
+      if (ONLY.has('table')) {
+        // The cache-full server: 10,000 distinct tokens, each sent twice (second-use admission), the hot ones among them.
+        const filled = await sendAll(`${full.url}/v1/me`, [...fill, ...fill], 32);
+        if (filled !== 2 * FILL) throw new Error(`filling the cache: ${filled} of ${2 * FILL} requests answered 200`);
+        // Warm-up: every route once (JIT, key sets, firebase-admin's certificate fetch).
+        for (const c of active) {
+          const r = await runWrk(c.target(), 1, CONNECTIONS);
+          c.after?.(r);
+        }
+      }
+
+      const results = new Map<string, WrkResult[]>(active.map((c) => [c.key, []]));
+      if (ONLY.has('table')) {
+        const rssBefore = rssBytes(fb.pid);
+        const freshBefore = fresh.cursor;
+        let rssPeak = rssBefore;
+        for (let round = 0; round < ROUNDS; round += 1) {
+          rssPeak = Math.max(rssPeak, rssBytes(fb.pid));
+          for (const c of active) {
+            const r = await runWrk(c.target(), SECONDS, CONNECTIONS);
+            c.after?.(r);
+            if (c.mustNotReuse && r.reused > 0) process.stdout.write(`WARNING: ${c.key} reused ${r.reused} tokens (pool too small: raise --fb-tokens/--google-tokens)\n`);
+            (results.get(c.key) as WrkResult[]).push(r);
+          }
+        }
+        const rssAfter = rssBytes(fb.pid);
+        rssPeak = Math.max(rssPeak, rssAfter);
+        const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+        rows.push({ case: `firebridge server RSS growth over the rounds (after the warm-up: ${mb(rssBefore)}; about ${fmt(Math.min(fresh.cursor, FB_TOKENS) - freshBefore)} never-seen tokens and all the other cases since; peak sampled per round ${mb(rssPeak)})`, figure: mb(rssAfter - rssBefore), peer: '100 MB', ratio: (rssAfter - rssBefore) / (100 * 1048576), target: '<100 MB', pass: rssAfter - rssBefore < 100 * 1048576 });
+        const m = (key: string, f: (r: WrkResult) => number) => median((results.get(key) as WrkResult[]).map(f));
+        const rps = (key: string) => m(key, (r) => r.rps);
+        const p99 = (key: string) => m(key, (r) => r.p99Ms);
+        process.stdout.write(`\n## HTTP: firebridge and its peers (wrk, ${CONNECTIONS} connections, medians of ${ROUNDS} interleaved rounds of ${SECONDS} s)\n\n`);
+        process.stdout.write('| case | req/s (median; rounds) | server CPU per request | of which the main thread | cores used | p99 | non-2xx |\n| --- | --- | --- | --- | --- | --- | --- |\n');
+        for (const c of active) {
+          const rs = results.get(c.key) as WrkResult[];
+          const bad = rs.reduce((s, r) => s + r.non2xx + r.errors, 0);
+          process.stdout.write(
+            `| ${c.label} | ${fmt(rps(c.key))} (${rs.map((r) => fmt(r.rps)).join(', ')}) | ${m(c.key, (r) => r.cpuMsPerRequest).toFixed(3)} ms | ${m(c.key, (r) => r.mainCpuMsPerRequest).toFixed(3)} ms | ` +
+              `${m(c.key, (r) => r.cores).toFixed(2)} | ${p99(c.key).toFixed(1)} ms | ${bad} |\n`,
+          );
+        }
+        const ok = (...keys: string[]) => keys.every((k) => (results.get(k) as WrkResult[]).every((r) => r.non2xx + r.errors === 0));
+        const ratio = (a: string, b: string, label: string, target?: number): Row => ({
+          case: label,
+          figure: `${fmt(rps(a))} req/s (p99 ${p99(a).toFixed(1)} ms)`,
+          peer: `${fmt(rps(b))} req/s (p99 ${p99(b).toFixed(1)} ms)`,
+          ratio: rps(a) / rps(b),
+          ...(target === undefined ? {} : { target: `≥${target}×`, pass: rps(a) / rps(b) >= target && ok(a, b) }),
+        });
+        const tail = (a: string, b: string, label: string, target: number): Row => ({
+          case: label,
+          figure: `${p99(a).toFixed(1)} ms`,
+          peer: `${p99(b).toFixed(1)} ms`,
+          ratio: p99(a) / p99(b),
+          target: `≤${target}×`,
+          pass: p99(a) <= target * p99(b),
+        });
+        rows.push(
+          ratio('new', 'joseNew', 'never-seen Firebase ID tokens: firebridge vs express + jose route (remote JWKS)', 1.3),
+          ratio('new', 'adminNew', 'never-seen Firebase ID tokens: firebridge vs firebase-admin verifyIdToken', 4),
+          tail('new', 'joseNew', 'never-seen tokens, p99: firebridge vs the jose route', 1.5),
+          ratio('hit', 'bare', 'one token repeated (cache hit) vs bare express route', 0.9),
+          tail('hit', 'bare', 'same, p99', 1.2),
+          ratio('fullHit', 'bare', `cache full (${fmt(FILL)} entries), ${HOT} hot tokens vs bare express route`, 0.9),
+          tail('fullHit', 'bare', 'same, p99', 1.2),
+          ratio('authz', 'hit', 'GET /v1/authz vs GET /v1/me (forward-auth costs no more)', 0.95),
+          ratio('exchange', 'joseExchange', 'exchange vs the jose minimal exchange', 1.1),
+          ratio('exchange', 'adminExchange', 'exchange vs the same exchange signing with firebase-admin', 5),
+          ratio('joseHit', 'bare', 'jose route, one token repeated, vs bare (informative)'),
+        );
+      }
+
+      if (ONLY.has('saturation')) {
+        // /v1/me latency (4 connections) while exchanges saturate the server.
+        const [saturating, meUnderLoad] = await Promise.all([
+          runWrk(google.fresh(`${fb.url}/v1/token/google`, fb.pid, 'exchange'), SECONDS, CONNECTIONS),
+          runWrk({ url: `${fb.url}/v1/me`, pid: fb.pid, mode: 'static', headers: auth }, SECONDS, 4),
+        ]);
+        google.advance(saturating);
+        rows.push({ case: `GET /v1/me p99 (4 connections) while ${CONNECTIONS} connections saturate POST /v1/token/google (${fmt(saturating.rps)} exchanges/s)`, figure: `${meUnderLoad.p99Ms.toFixed(1)} ms (p50 ${meUnderLoad.p50Ms.toFixed(1)} ms, ${fmt(meUnderLoad.rps)} req/s)`, peer: '50 ms', ratio: meUnderLoad.p99Ms / 50, target: '<50 ms', pass: meUnderLoad.p99Ms < 50 && meUnderLoad.non2xx === 0 });
+      }
+      for (const s of [full, bare, jose, joseExchange, admin]) await s.stop();
+    }
+
+    if (ONLY.has('burst')) {
+      // 1000 concurrent requests with a kid the server has not fetched yet.
+      const sinceStart = Date.now() - fb.startedAt;
+      if (sinceStart < 10_500) await sleep(10_500 - sinceStart); // past CERTS_REFETCH_COOLDOWN_MS since the warm-up fetch
+      const newKey = fake.rotateSecuretoken();
+      const burstTokens = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => fake.firebaseIdToken({ sub: `burst-user-${i}`, user_id: `burst-user-${i}` }, { key: newKey })),
+      );
+      const hitsBefore = fake.securetoken.hits;
+      const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+      const t0 = Date.now();
+      const statuses = await Promise.all(burstTokens.map((t) => get(`${fb.url}/v1/me`, t, agent)));
+      const burstMs = Date.now() - t0;
+      const burstFetches = fake.securetoken.hits - hitsBefore;
+      const burstOk = statuses.filter((code) => code === 200).length;
+      agent.destroy();
+      rows.push({ case: `burst: 1000 concurrent GET /v1/me, 1000 users, kid not yet fetched (all answered in ${burstMs} ms; ${burstOk}/1000 were 200)`, figure: `${burstFetches} upstream fetch(es)`, peer: '1 fetch', ratio: burstFetches, target: '1 fetch, 1000×200', pass: burstFetches === 1 && burstOk === 1000 });
+    }
+
+    printRows('HTTP targets (ratios of medians of the same interleaved rounds)', rows);
+  } finally {
+    for (const s of servers) await s.stop();
+    await tls.close();
+    await fake.close();
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 main().catch((err) => {

@@ -34,6 +34,8 @@ export interface TestServiceAccount {
  * - GET /robot/v1/metadata/x509/securetoken@system.gserviceaccount.com: the x509 map;
  * - GET /robot/v1/metadata/x509/<service account email>: that account's public keys as an x509 map
  *   (a key deleted through the fake IAM is gone from it), as its key file's client_x509_cert_url names;
+ * - GET /service_accounts/v1/jwk/securetoken@system.gserviceaccount.com: the same keys as a JWKS
+ *   (what a jose `createRemoteJWKSet` route reads; the benchmark's peer);
  * - POST /v1/accounts:signInWithCustomToken: verifies a custom token the way Google documents
  *   (RS256 by the service account's public key, aud, iss = sub = client_email, lifetime ≤ 1 h,
  *   uid ≤ 128, no reserved claims) and returns a Firebase ID token signed by securetoken.
@@ -77,6 +79,11 @@ export class FakeGoogle {
 
   get firebaseCertsUrl(): string {
     return `${this.url}/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com`;
+  }
+
+  /** securetoken's keys as a JWKS (the same keys as firebaseCertsUrl; counted in securetoken.hits). */
+  get firebaseJwksUrl(): string {
+    return `${this.url}/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com`;
   }
 
   get signInWithCustomTokenUrl(): string {
@@ -196,6 +203,8 @@ export class FakeGoogle {
       const keys = this.serviceAccounts.get(email);
       if (!keys) return sendJson(res, 404, { error: { code: 404, message: `Service account ${email} not found` } });
       sendJson(res, 200, Object.fromEntries([...keys.values()].map((key) => [key.kid, this.accountCertificate(key)])), { 'cache-control': 'public, max-age=3600' });
+    } else if (req.method === 'GET' && path === '/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com') {
+      this.serveKeySet(res, this.securetoken, () => ({ keys: this.securetoken.keys.map(publicJwk) }));
     } else if (req.method === 'POST' && path === '/v1/accounts:signInWithCustomToken') {
       this.signInHits += 1;
       const body = await readBody(req);

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '../jwt/claims';
+import { MAX_TOKEN_LENGTH } from '../jwt/decode';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import type { FirebaseTokenVerifier, FirebaseUser } from './firebase-token-verifier';
 
@@ -11,7 +12,7 @@ export interface VerifiedTokenCacheOptions {
   clock: Clock;
   /** The same leeway the inner verifier applies to exp (CLOCK_SKEW_SECONDS). */
   skewSeconds: number;
-  /** Most entries held (VERIFIED_TOKEN_CACHE_MAX_ENTRIES); the least recently used goes first. 0 disables. */
+  /** Most entries held (VERIFIED_TOKEN_CACHE_MAX_ENTRIES); eviction approximates least recently used (clock). 0 disables. */
   maxEntries: number;
   /**
    * 'second-use' (the default): a token is cached on its second successful verification, so
@@ -22,9 +23,15 @@ export interface VerifiedTokenCacheOptions {
 }
 
 interface Entry {
+  /** The whole token this entry was verified for: a hit requires the presented token to equal it. */
+  token: string;
   user: FirebaseUser;
   kid: string;
   exp: number;
+  /** Set by every hit, cleared by the clock hand passing: a second chance before eviction. */
+  referenced: boolean;
+  /** Index in the clock ring. */
+  slot: number;
 }
 
 export interface VerifiedTokenCacheStats {
@@ -61,13 +68,26 @@ function kidOf(token: string): string | undefined {
 }
 
 /**
+ * Where a token's entry is looked up: its signature segment (342 characters for RS256-2048,
+ * whatever the token's size), so the lookup's hashing does not grow with the claims. It is only
+ * an index: a hit also requires the presented token to equal the entry's whole token (a string
+ * comparison, far cheaper per byte than the SHA-256 any verification pays over the same bytes).
+ * A token reusing a cached token's signature on other header or payload bytes finds that entry,
+ * differs from its token, and is verified in full (and refused: the signature covers them).
+ */
+function lookupKey(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
+}
+
+/**
  * A bounded cache of verified Firebase ID tokens, wrapping the real verifier. A client sends the
  * same ID token for up to an hour, so after the first request each later one costs a Map lookup
  * instead of an RSA verification and a JSON parse.
  *
  * What makes serving from it as strict as verifying again:
- * - the key is the whole token string: a token differing in any byte (another signature, a
- *   tampered payload, the same claims signed again) is a different entry and is fully verified;
+ * - a hit is the whole token string: entries are found by the signature segment (see lookupKey)
+ *   and served only to a token equal to the verified one, so a token differing in any byte
+ *   (another signature, a tampered payload, the same claims signed again) is fully verified;
  * - only successful verifications are stored; refusals are never cached;
  * - on every hit, `exp` is checked again against the injected clock with the same leeway as the
  *   verifier (`exp + skew <= now` is expired), so an entry never outlives its token; whatever exp
@@ -80,9 +100,14 @@ function kidOf(token: string): string | undefined {
  *   cache (RevocationCheckingVerifier in src/auth/revocation.ts), so it runs on hits too;
  * - the user handed out is deep-frozen, since several requests share it.
  *
- * Memory: at most `maxEntries` entries (least recently used evicted first), at most about
+ * Memory: at most `maxEntries` entries, at most about
  * APPROX_BYTES_PER_ENTRY each (≈35 MB budget, ≈22 MB measured, for the default 10,000). Concurrent
  * first requests with the same token share one verification.
+ *
+ * Eviction is the clock algorithm (second chance), an approximation of least recently used: a hit
+ * only sets its entry's `referenced` bit, so it never writes to the Map (a delete and re-insert
+ * per hit grew slow as the Map filled); at capacity the hand passes over the ring, clearing bits,
+ * and evicts the first entry not referenced since the hand last passed it.
  */
 /** Slots of the doorkeeper that remembers tokens verified once (4 bytes each: 256 KiB). */
 const DOORKEEPER_SLOTS = 1 << 16;
@@ -102,10 +127,16 @@ function signatureHash(token: string, fromEnd: number, length: number): number {
 }
 
 export class VerifiedTokenCache implements FirebaseTokenVerifier {
+  /** Entries by lookupKey (the signature segment). */
   private readonly entries = new Map<string, Entry>();
+  /** The clock: every entry in a slot; freed slots are reused first. */
+  private readonly ring: Array<Entry | undefined> = [];
+  private readonly freeSlots: number[] = [];
+  private hand = 0;
   /** Hashes of tokens verified once and not cached yet (second-use admission). */
   private readonly seenOnce: Uint32Array | undefined;
-  private readonly pending = new Map<string, Promise<FirebaseUser>>();
+  /** Verifications in progress by lookupKey, each for its token. */
+  private readonly pending = new Map<string, { token: string; verification: Promise<FirebaseUser> }>();
   private hits = 0;
   private misses = 0;
 
@@ -137,14 +168,21 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
     return this.verifyCached(token);
   }
 
+  /** The entry for exactly this token, if cached (whatever its state). */
+  private lookup(key: string, token: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.token === token ? entry : undefined;
+  }
+
   /**
    * The cached user for a token when that needs no I/O: an entry exists, the key set is fresh,
    * the kid is still in it and the token has not expired. Otherwise undefined (use verify()).
    */
   peek(token: string): FirebaseUser | undefined {
-    const entry = this.options.maxEntries === 0 ? undefined : this.entries.get(token);
+    if (this.options.maxEntries === 0 || typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
+    const entry = this.lookup(lookupKey(token), token);
     if (entry === undefined || !this.options.keys.isFresh() || !this.servable(entry)) return undefined;
-    this.touch(token, entry);
+    this.hit(entry);
     return entry.user;
   }
 
@@ -154,11 +192,10 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
     return entry.exp + this.options.skewSeconds > nowSeconds && this.options.keys.hasKid(entry.kid);
   }
 
-  /** Least recently used order: move to the end. */
-  private touch(token: string, entry: Entry): void {
+  /** A hit writes only the entry's own bit: the Map is never touched. */
+  private hit(entry: Entry): void {
     this.hits += 1;
-    this.entries.delete(token);
-    this.entries.set(token, entry);
+    entry.referenced = true;
   }
 
   stats(): VerifiedTokenCacheStats {
@@ -167,46 +204,81 @@ export class VerifiedTokenCache implements FirebaseTokenVerifier {
 
   private async verifyCached(token: string): Promise<FirebaseUser> {
     const { maxEntries } = this.options;
-    if (maxEntries === 0) return this.options.inner.verify(token);
-    const entry = this.entries.get(token);
+    if (maxEntries === 0 || typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return this.options.inner.verify(token);
+    const key = lookupKey(token);
+    const entry = this.lookup(key, token);
     if (entry !== undefined) {
       const keys = this.options.keys;
       // Past the key set's lifetime: refresh it as the verifier would (throws when no usable keys).
       if (!keys.isFresh()) await keys.warm();
       if (this.servable(entry)) {
-        this.touch(token, entry);
+        this.hit(entry);
         return entry.user;
       }
       // Expired or its key left the set: verify again (which refuses it with the precise reason).
-      this.entries.delete(token);
+      this.remove(entry);
     }
     this.misses += 1;
-    const inFlight = this.pending.get(token);
-    if (inFlight) return inFlight;
+    const inFlight = this.pending.get(key);
+    if (inFlight !== undefined && inFlight.token === token) return inFlight.verification;
     const verification = this.options.inner.verify(token).then((user) => {
-      this.store(token, user);
+      this.store(key, token, user);
       return user;
     });
-    this.pending.set(token, verification);
+    // Another token with the same signature segment in flight (a forgery): not shared, not displaced.
+    if (inFlight !== undefined) return verification;
+    this.pending.set(key, { token, verification });
     try {
       return await verification;
     } finally {
-      this.pending.delete(token);
+      this.pending.delete(key);
     }
   }
 
-  private store(token: string, user: FirebaseUser): void {
+  /** Drops an entry, if it is still held: it may have been evicted (its slot reused) while its caller awaited. */
+  private remove(entry: Entry): void {
+    const key = lookupKey(entry.token);
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+    if (this.ring[entry.slot] === entry) {
+      this.ring[entry.slot] = undefined;
+      this.freeSlots.push(entry.slot);
+    }
+  }
+
+  /**
+   * A slot for a new entry: a freed one, a new one below the cap, or the clock's victim: the hand
+   * clears referenced bits until it meets an entry not referenced since its last pass (at most one
+   * full turn, when every entry was hit since).
+   */
+  private slotForNew(): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    if (this.ring.length < this.options.maxEntries) return this.ring.length;
+    for (;;) {
+      const slot = this.hand;
+      this.hand = (this.hand + 1) % this.ring.length;
+      const entry = this.ring[slot];
+      if (entry === undefined) return slot;
+      if (entry.referenced) {
+        entry.referenced = false;
+        continue;
+      }
+      this.entries.delete(lookupKey(entry.token));
+      return slot;
+    }
+  }
+
+  private store(key: string, token: string, user: FirebaseUser): void {
     deepFreeze(user);
     if (!this.admit(token)) return;
     const kid = kidOf(token);
     if (kid === undefined || Number.isNaN(user.exp)) return;
     const latest = Math.floor(this.options.clock() / 1000) + MAX_TOKEN_LIFETIME_SECONDS + 2 * this.options.skewSeconds;
-    this.entries.delete(token);
-    while (this.entries.size >= this.options.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
-    }
-    this.entries.set(token, { user, kid, exp: Math.min(user.exp, latest) });
+    const previous = this.entries.get(key);
+    if (previous !== undefined) this.remove(previous);
+    const slot = this.slotForNew();
+    const entry: Entry = { token, user, kid, exp: Math.min(user.exp, latest), referenced: false, slot };
+    this.ring[slot] = entry;
+    this.entries.set(key, entry);
   }
 }

@@ -1,5 +1,4 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-trail';
 import type { TokenExchange } from '../auth/exchange';
@@ -10,10 +9,11 @@ import type { PushSender } from '../auth/push-sender';
 import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier';
 import type { Config } from '../config';
 import type { SharedStore } from '../store/store';
-import { cors } from './cors';
+import { cors, corsEnabled } from './cors';
 import { rateLimit } from './rate-limit';
 import { requireFirebaseAuth } from './require-firebase-auth';
 import { type RequestObserver, requestLogger } from './request-logger';
+import { securityHeaderSetter } from './security-headers';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { deviceRoutes } from './routes/device';
 import { type GoogleRouteDeps, googleRoutes } from './routes/google';
@@ -74,18 +74,26 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.set('strict routing', ROUTING.strict);
   // req.ip believes X-Forwarded-For only through the proxies TRUST_PROXY names; none by default.
   app.set('trust proxy', hardening.trustProxy.length > 0 ? [...hardening.trustProxy] : false);
-  app.use(helmet());
-  app.use(requestLogger(deps.logger, deps.metrics?.observeRequest));
-  // CORS_ORIGINS (and local mode's loopback origins): answers allowed preflights, marks allowed answers.
-  app.use(cors(config.cors));
-  app.use((_req, res, next) => {
-    // Tokens must never be cached by a proxy or browser (RFC 6749 §5.1).
-    res.setHeader('Cache-Control', 'no-store');
-    next();
+  // Helmet's headers and Cache-Control: no-store, precomputed, then the request log (and the metrics' request
+  // histogram), in one middleware: one router step per request for both (BENCHMARKS.md: middleware costs).
+  const setSecurityHeaders = securityHeaderSetter();
+  const logRequest = requestLogger(deps.logger, deps.metrics?.observeRequest);
+  app.use((req, res, next) => {
+    setSecurityHeaders(res);
+    logRequest(req, res, next);
   });
+  // CORS_ORIGINS (and local mode's loopback origins): answers allowed preflights, marks allowed answers.
+  if (corsEnabled(config.cors)) app.use(cors(config.cors));
+  const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
+  // The hot routes, which read no body, come first, on the app itself: they never pass the body parser, a nested
+  // router's dispatch or the routers below.
+  meRoutes(requireAuth, app);
   // Forward-auth reads no body (Envoy may forward the original request's): before the body parser, so a body
   // never turns its answer into a 400 or 413, which a proxy would not relay as a refusal of the token.
-  app.use(authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }));
+  authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }, app);
+  app.use(healthRoutes(deps.minter, deps.store, deps.audit));
+  if (deps.metrics?.endpoint) app.use(metricsRoutes(deps.metrics.endpoint, deps.logger));
+  app.use(openApiRoutes());
   app.use(express.json({ limit: config.maxBodyBytes, strict: true }));
 
   const limit = (name: string, perMinute: number) => rateLimit({
@@ -95,16 +103,11 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
       logger: deps.logger,
       onStoreError: hardening.rateLimitOnStoreError,
     });
-  const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
-  app.use(healthRoutes(deps.minter, deps.store, deps.audit));
-  if (deps.metrics?.endpoint) app.use(metricsRoutes(deps.metrics.endpoint, deps.logger));
-  app.use(openApiRoutes());
   // One limiter, one budget per client IP for both doors to the exchange.
   const exchangeLimit = limit('exchange', hardening.rateLimitExchangePerMinute);
   app.use(tokenRoutes({ exchange: deps.exchange, limit: exchangeLimit }));
   app.use(oauthTokenRoutes({ exchange: deps.exchange, limit: exchangeLimit, maxBodyBytes: config.maxBodyBytes, logger: deps.logger }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
-  app.use(meRoutes(requireAuth));
   if (deps.deviceCodes) {
     app.use(
       deviceRoutes({

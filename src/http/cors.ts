@@ -32,6 +32,11 @@ export function isAllowedOrigin(settings: CorsSettings, origin: string): boolean
   return settings.loopbackAnyPort && LOOPBACK_ORIGIN.test(origin);
 }
 
+/** Whether any origin is allowed at all (else the app mounts no CORS step: nothing to do per request). */
+export function corsEnabled(settings: CorsSettings): boolean {
+  return settings.anyOrigin || settings.loopbackAnyPort || settings.origins.length > 0;
+}
+
 /**
  * CORS (CORS_ORIGINS; local mode also allows http://localhost:* and http://127.0.0.1:*): an allowed Origin is
  * answered with Access-Control-Allow-Origin (that origin, or `*` for CORS_ORIGINS=* in local mode), and its
@@ -40,9 +45,7 @@ export function isAllowedOrigin(settings: CorsSettings, origin: string): boolean
  * to the route like any OPTIONS request (404 or 405). No credentials: the bridge reads tokens from headers.
  */
 export function cors(settings: CorsSettings): RequestHandler {
-  if (!settings.anyOrigin && !settings.loopbackAnyPort && settings.origins.length === 0) {
-    return (_req, _res, next) => next();
-  }
+  if (!corsEnabled(settings)) return (_req, _res, next) => next();
   return (req, res, next) => {
     // The answer depends on Origin: a shared cache must not hand one origin's answer to another.
     res.vary('Origin');

@@ -7,8 +7,18 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** What the request log says for a request no route matched: its raw path may hold anything, a token included. */
 export const UNMATCHED_ROUTE = '(unmatched)';
 
-/** Each request's logger (a child carrying its reqId), for the lines logged while it is handled. */
-const requestLoggers = new WeakMap<Response, Logger>();
+/**
+ * What a request's logger is made of: the app's logger and the request's ID. The child logger
+ * carrying the reqId is made only when a line is logged for the request (requestLog): most
+ * requests log nothing but their one request line, which needs no child.
+ */
+interface RequestLogState {
+  base: Logger;
+  reqId: string;
+  child?: Logger;
+}
+const REQUEST_LOG = Symbol('firebridge.requestLog');
+type WithRequestLog = Response & { [REQUEST_LOG]?: RequestLogState };
 
 /** Fields a route adds to its request's log line (forward-auth's original method and path). */
 const extraFields = new WeakMap<Response, Record<string, string>>();
@@ -38,7 +48,10 @@ export function loggablePath(target: string): string {
  * or `fallback` where no request logger runs (the middleware inside someone else's app).
  */
 export function requestLog(res: Response, fallback: Logger): Logger {
-  return requestLoggers.get(res) ?? fallback;
+  const state = (res as WithRequestLog)[REQUEST_LOG];
+  if (state === undefined) return fallback;
+  state.child ??= state.base.child({ reqId: state.reqId });
+  return state.child;
 }
 
 /**
@@ -68,22 +81,28 @@ export type RequestObserver = (route: string | undefined, status: number, second
  */
 export function requestLogger(logger: Logger, observe?: RequestObserver): RequestHandler {
   return (req, res, next) => {
-    const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     const reqId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', reqId);
-    const log = logger.child({ reqId });
-    requestLoggers.set(res, log);
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const extra = extraFields.get(res);
-      const route = matchedRoute(req);
-      log.info(
-        { method: req.method, path: route ?? UNMATCHED_ROUTE, ...extra, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
-        'request',
-      );
-      observe?.(route, res.statusCode, ms / 1000);
-    });
+    (res as WithRequestLog)[REQUEST_LOG] = { base: logger, reqId };
+    // Below info (LOG_LEVEL=warn...) the line would be dropped: without metrics, no listener, no closure.
+    const logLine = logger.isLevelEnabled('info');
+    if (logLine || observe !== undefined) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        const route = matchedRoute(req);
+        if (logLine) {
+          const extra = extraFields.get(res);
+          // The same line a child with the reqId binding writes, without making the child.
+          logger.info(
+            { reqId, method: req.method, path: route ?? UNMATCHED_ROUTE, ...extra, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+            'request',
+          );
+        }
+        observe?.(route, res.statusCode, ms / 1000);
+      });
+    }
     next();
   };
 }

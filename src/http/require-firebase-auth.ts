@@ -30,18 +30,38 @@ export interface RequireFirebaseAuthOptions {
 export function requireFirebaseAuth(options: RequireFirebaseAuthOptions): RequestHandler {
   const realm = options.realm ?? DEFAULT_REALM;
   const logger = options.logger ?? pino({ level: 'silent' });
-  return async (req: Request, res: Response, next: NextFunction) => {
-    let user: FirebaseUser | undefined;
+  const accept = (req: Request, res: Response, next: NextFunction, user: FirebaseUser) => {
+    req.firebaseUser = user;
+    res.locals.firebaseUser = user;
+    next();
+  };
+  const verifyThenAccept = async (req: Request, res: Response, next: NextFunction, token: string) => {
+    let user: FirebaseUser;
     try {
-      const token = bearerToken(req.headers.authorization);
-      // A client repeats its ID token for up to an hour: answer cache hits without a promise.
-      user = options.verifier.peek?.(token) ?? (await options.verifier.verify(token));
+      user = await options.verifier.verify(token);
     } catch (err) {
       sendError(res, err, { logger, realm });
       return;
     }
-    req.firebaseUser = user;
-    res.locals.firebaseUser = user;
-    next();
+    accept(req, res, next, user);
+  };
+  // Not an async function: a cache hit (a client repeats its ID token for up to an hour) is answered without
+  // a promise or a microtask; everything else takes the async path.
+  return (req: Request, res: Response, next: NextFunction): void | Promise<void> => {
+    let token: string;
+    let hit: FirebaseUser | undefined;
+    try {
+      token = bearerToken(req.headers.authorization);
+      hit = options.verifier.peek?.(token);
+    } catch (err) {
+      sendError(res, err, { logger, realm });
+      return;
+    }
+    if (hit !== undefined) {
+      accept(req, res, next, hit);
+      return;
+    }
+    // Returned, so express 5 handles a rejection as it does for any async middleware.
+    return verifyThenAccept(req, res, next, token);
   };
 }

@@ -4,8 +4,8 @@ import { type KeyObject, verify as cryptoVerify } from 'node:crypto';
 export const RS256 = 'RS256';
 
 /**
- * RSASSA-PKCS1-v1_5 with SHA-256 over the signing input. The caller has pinned the key. The hot
- * path of every verification: node:crypto directly, not jose (BENCHMARKS.md measures why).
+ * RSASSA-PKCS1-v1_5 with SHA-256 over the signing input, on the calling thread. The caller has
+ * pinned the key. node:crypto directly, not jose (BENCHMARKS.md measures why).
  */
 export function verifyRs256(signingInput: string, signature: Buffer, key: KeyObject): boolean {
   try {
@@ -14,3 +14,64 @@ export function verifyRs256(signingInput: string, signature: Buffer, key: KeyObj
     return false;
   }
 }
+
+/**
+ * The same check on libuv's thread pool (`crypto.verify` with a callback): the RSA work leaves the
+ * event loop, so concurrent verifications use every core. Resolves false for anything but a valid
+ * signature (never rejects), exactly as verifyRs256 answers.
+ */
+export function verifyRs256OffThread(signingInput: string, signature: Buffer, key: KeyObject): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    try {
+      cryptoVerify('sha256', Buffer.from(signingInput), key, signature, (err, ok) => resolve(err === null && ok === true));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/**
+ * Chooses where a signature is checked. A lone verification runs on the event loop: handing ~30 µs
+ * of RSA to the pool costs the loop about as much as it saves and adds a thread round trip of
+ * latency. Under concurrency it goes to the pool, so the loop keeps serving requests while other
+ * cores verify. "Concurrency" is: a verification is already running on the pool, or one already
+ * ran on the loop during this turn of the event loop (the requests read in one poll phase arrived
+ * together; the turn ends at the next setImmediate).
+ */
+export class Rs256Scheduler {
+  private inFlight = 0;
+  private ranOnLoopThisTurn = false;
+  private onLoop = 0;
+  private offLoop = 0;
+  private readonly endTurn = () => {
+    this.ranOnLoopThisTurn = false;
+  };
+
+  verify(signingInput: string, signature: Buffer, key: KeyObject): boolean | Promise<boolean> {
+    if (this.inFlight === 0 && !this.ranOnLoopThisTurn) {
+      this.ranOnLoopThisTurn = true;
+      setImmediate(this.endTurn);
+      this.onLoop += 1;
+      return verifyRs256(signingInput, signature, key);
+    }
+    return this.offThread(signingInput, signature, key);
+  }
+
+  private async offThread(signingInput: string, signature: Buffer, key: KeyObject): Promise<boolean> {
+    this.inFlight += 1;
+    this.offLoop += 1;
+    try {
+      return await verifyRs256OffThread(signingInput, signature, key);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  /** Where the checks ran so far, and how many are on the pool now (tests, the bench). */
+  stats(): { onLoop: number; offLoop: number; inFlight: number } {
+    return { onLoop: this.onLoop, offLoop: this.offLoop, inFlight: this.inFlight };
+  }
+}
+
+/** The process's scheduler, shared by every verifier (the pool and the loop are per process). */
+export const rs256Scheduler = new Rs256Scheduler();

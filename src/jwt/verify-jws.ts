@@ -1,7 +1,7 @@
 import { InvalidTokenError } from '../errors';
 import { type DecodedJwt, decodeJwt } from './decode';
 import type { KeySetCache } from './key-set-cache';
-import { RS256, verifyRs256 } from './rs256';
+import { RS256, type Rs256Scheduler, rs256Scheduler } from './rs256';
 
 /** Parses a token and checks its header: RS256 and a kid, whatever the token claims about itself. */
 export function decodeRs256(token: unknown): DecodedJwt & { kid: string } {
@@ -19,10 +19,17 @@ export function decodeRs256(token: unknown): DecodedJwt & { kid: string } {
   return { ...decoded, kid };
 }
 
-/** Checks the signature with the publisher's key for the token's kid. */
-export async function checkSignature(decoded: DecodedJwt & { kid: string }, keys: KeySetCache): Promise<void> {
+/**
+ * Checks the signature with the publisher's key for the token's kid: on the event loop when it is
+ * alone, on libuv's thread pool under concurrency (see Rs256Scheduler).
+ */
+export async function checkSignature(
+  decoded: DecodedJwt & { kid: string },
+  keys: KeySetCache,
+  scheduler: Rs256Scheduler = rs256Scheduler,
+): Promise<void> {
   const key = await keys.getKey(decoded.kid);
-  if (!verifyRs256(decoded.signingInput, decoded.signature, key)) {
+  if (!(await scheduler.verify(decoded.signingInput, decoded.signature, key))) {
     throw new InvalidTokenError('token signature is invalid', 'ERR_JWS_SIGNATURE');
   }
 }

@@ -330,4 +330,133 @@ describe('VerifiedTokenCache', () => {
     expect(inner.calls).toBe(2);
     expect(verifier.stats().entries).toBe(0);
   });
+
+  it('a token carrying a cached token\'s signature over other bytes is verified in full and refused; the genuine entry keeps serving', async () => {
+    const verifier = cache();
+    const genuine = await joseToken(claims(), key);
+    await verifier.verify(genuine);
+    const sig = genuine.slice(genuine.lastIndexOf('.'));
+    const forged = `${b64u({ alg: 'RS256', kid: key.kid, typ: 'JWT' })}.${b64u(claims({ sub: 'admin', user_id: 'admin' }))}${sig}`;
+    expect(verifier.peek(forged)).toBeUndefined();
+    expect((await refusal(verifier.verify(forged))).code).toBe('ERR_JWS_SIGNATURE');
+    // Concurrently with the genuine one's re-verification too: neither shares the other's result.
+    expect(verifier.peek(genuine)?.uid).toBe('user-1');
+    expect(verifier.stats().entries).toBe(1);
+    expect(inner.calls).toBe(2);
+  });
+
+  it('a hit never writes to the Map (no delete and re-insert): the peek and async paths alike', async () => {
+    const verifier = cache();
+    const tokens = await Promise.all(['a', 'b', 'c'].map((sub) => joseToken(claims({ sub, user_id: sub }), key)));
+    for (const t of tokens) await verifier.verify(t);
+    const set = jest.spyOn(Map.prototype, 'set');
+    const del = jest.spyOn(Map.prototype, 'delete');
+    try {
+      for (let i = 0; i < 300; i += 1) {
+        const t = tokens[i % 3] as string;
+        expect(i % 2 === 0 ? verifier.peek(t)?.uid : (await verifier.verify(t)).uid).toBe(['a', 'b', 'c'][i % 3]);
+      }
+      expect(set).not.toHaveBeenCalled();
+      expect(del).not.toHaveBeenCalled();
+    } finally {
+      set.mockRestore();
+      del.mockRestore();
+    }
+    expect(inner.calls).toBe(3);
+    expect(verifier.stats().hits).toBe(300);
+  });
+
+  describe('a full cache (10,000 entries, the default cap) with a few hot tokens', () => {
+    // A stand-in verifier (as bench/cache-memory.ts): 20,000 real RSA signatures would make the test slow; the
+    // cache's mechanics do not depend on them. Tokens are distinct per index, exp an hour ahead.
+    const CAP = 10_000;
+    const header = b64u({ alg: 'RS256', kid: 'k1', typ: 'JWT' });
+    const fakeToken = (i: number) => `${header}.${b64u({ sub: `u${i}`, exp: NOW + 3600 })}.${b64u(`signature-of-token-${i}-`.padEnd(256, 'x'))}`;
+    let calls = 0;
+    const stand = {
+      async verify(t: string): Promise<FirebaseUser> {
+        calls += 1;
+        const payload = JSON.parse(Buffer.from(t.split('.')[1] as string, 'base64url').toString('utf8')) as { sub: string; exp: number };
+        return { uid: payload.sub, claims: payload, exp: payload.exp };
+      },
+    };
+    const staticKeys = { hasKid: (kid: string) => kid === 'k1', isFresh: () => true, warm: async () => undefined };
+
+    it('stays bounded; hot tokens hit throughout keep their entries while cold ones churn through; evicted ones are verified again', async () => {
+      calls = 0;
+      const verifier = new VerifiedTokenCache({ inner: stand, keys: staticKeys, clock, skewSeconds: SKEW, maxEntries: CAP, admission: 'first-use' });
+      const hot = [0, 1, 2].map(fakeToken);
+      for (let i = 0; i < CAP; i += 1) await verifier.verify(fakeToken(i));
+      expect(verifier.stats().entries).toBe(CAP);
+      expect(calls).toBe(CAP);
+      for (const t of hot) expect(verifier.peek(t)).toBeDefined();
+      // 20,000 new tokens (two full turns of the hand), the hot ones hit between every few of them.
+      for (let i = CAP; i < 3 * CAP; i += 1) {
+        await verifier.verify(fakeToken(i));
+        if (i % 100 === 0) for (const t of hot) expect(verifier.peek(t)).toBeDefined();
+        expect(verifier.stats().entries).toBeLessThanOrEqual(CAP);
+      }
+      expect(verifier.stats().entries).toBe(CAP);
+      expect(calls).toBe(3 * CAP);
+      for (const t of hot) expect(verifier.peek(t)?.uid).toMatch(/^u[012]$/);
+      // A cold token from the first fill was evicted: verified again.
+      await verifier.verify(fakeToken(5000));
+      expect(calls).toBe(3 * CAP + 1);
+      // Expiry still applies to hot entries in a full cache.
+      clock.set((NOW + 3600 + SKEW) * 1000);
+      for (const t of hot) expect(verifier.peek(t)).toBeUndefined();
+    });
+
+    it('an entry evicted while its hit awaited a key-set refresh, then found unservable, never frees the slot its successor took', async () => {
+      let release: () => void = () => undefined;
+      let fresh = true;
+      const published = new Set(['k1']);
+      const keys = {
+        hasKid: (kid: string) => published.has(kid),
+        isFresh: () => fresh,
+        warm: () => new Promise<void>((resolve) => (release = resolve)),
+      };
+      const verifier = new VerifiedTokenCache({ inner: stand, keys, clock, skewSeconds: SKEW, maxEntries: 1, admission: 'first-use' });
+      await verifier.verify(fakeToken(1));
+      fresh = false;
+      const waiting = verifier.verify(fakeToken(1)); // a hit that first refreshes the stale key set
+      fresh = true;
+      await verifier.verify(fakeToken(2)); // evicts token 1's entry: token 2 takes its slot
+      published.delete('k1');
+      published.add('k1-next');
+      fresh = false;
+      release();
+      await expect(waiting).resolves.toBeDefined(); // re-verified by the stand-in (the real one would refuse it)
+      fresh = true;
+      published.add('k1');
+      // Still exactly one entry, in the one slot, however many tokens pass through.
+      for (let i = 3; i < 50; i += 1) {
+        await verifier.verify(fakeToken(i));
+        expect(verifier.stats().entries).toBeLessThanOrEqual(1);
+      }
+    });
+
+    it('a hit costs the same Map work with 1 entry and with 10,000 (one get, no writes)', async () => {
+      const verifier = new VerifiedTokenCache({ inner: stand, keys: staticKeys, clock, skewSeconds: SKEW, maxEntries: CAP, admission: 'first-use' });
+      const work = async (): Promise<number[]> => {
+        const get = jest.spyOn(Map.prototype, 'get');
+        const set = jest.spyOn(Map.prototype, 'set');
+        const del = jest.spyOn(Map.prototype, 'delete');
+        try {
+          for (let i = 0; i < 100; i += 1) verifier.peek(fakeToken(0));
+          return [get.mock.calls.length, set.mock.calls.length, del.mock.calls.length];
+        } finally {
+          get.mockRestore();
+          set.mockRestore();
+          del.mockRestore();
+        }
+      };
+      await verifier.verify(fakeToken(0));
+      const alone = await work();
+      for (let i = 1; i < CAP; i += 1) await verifier.verify(fakeToken(i));
+      expect(verifier.stats().entries).toBe(CAP);
+      expect(await work()).toEqual(alone);
+      expect(alone).toEqual([100, 0, 0]);
+    });
+  });
 });

@@ -160,4 +160,26 @@ describe('decodeBase64Url', () => {
     expect(decodeBase64Url('A')).toBeUndefined();
     expect(decodeBase64Url('')?.length).toBe(0);
   });
+
+  it('agrees with "decode, encode again, compare" on every 2- and 3-character string and on random ones', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const reference = (s: string) => {
+      if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return undefined;
+      const bytes = Buffer.from(s, 'base64url');
+      return bytes.toString('base64url') === s ? bytes.toString('hex') : undefined;
+    };
+    const check = (s: string) => expect([s, decodeBase64Url(s)?.toString('hex')]).toEqual([s, reference(s)]);
+    for (const a of alphabet) for (const b of alphabet) {
+      check(`${a}${b}`);
+      check(`QUJD${a}${b}`);
+      for (const c of 'AQgw_') check(`${a}${b}${c}`);
+    }
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let i = 0; i < 3000; i += 1) {
+      const len = Math.floor(rand() * 40);
+      check(Array.from({ length: len }, () => alphabet[Math.floor(rand() * 64)]).join(''));
+    }
+    for (const junk of ['AQ=', 'A Q', 'AQ\n', 'Ä', 'AQ.', '+/', '____=']) check(junk);
+  });
 });
