@@ -56,9 +56,11 @@ beforeAll(() => {
     }
   }
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
-  const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: clone, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
-  ) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const output = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: clone, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // `prepare`'s own output (the build's lines) comes first on stdout; npm's JSON report is the array after it.
+  const report = /^\[\s*\{/m.exec(output);
+  if (!report) throw new Error(`npm pack printed no JSON report:\n${output}`);
+  const packed = JSON.parse(output.slice(report.index)) as Array<{ filename: string; files: Array<{ path: string }> }>;
   files = packed[0]!.files.map((file) => file.path);
   app = path.join(work, 'app');
   mkdirSync(path.join(app, 'node_modules', pkg.name), { recursive: true });
@@ -81,7 +83,7 @@ afterAll(() => {
 
 describe('the packed library', () => {
   it('ships the built library, its types and the licence, and nothing private', () => {
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/playground/playground.js']));
     expect(files.filter((file) => /^(src|test|testkit|keys|bench|scripts)\//.test(file))).toEqual([]);
     expect(files.filter((file) => /(^|\/)\.env$|\.pem$|private/i.test(file))).toEqual([]);
     expect(readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0/);
