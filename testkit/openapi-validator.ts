@@ -139,7 +139,12 @@ export function responseProblems(r: ObservedResponse): string[] {
     // HEAD is answered by a GET route (express), without a body.
     const opMethod: HttpMethod = method === 'head' && !item.head ? 'get' : method;
     const operation = item[opMethod];
-    if (operation === undefined) {
+    // A path of an optional group that is off is no route at all, to any method.
+    const unmounted = r.status === 404 && item['x-mounted-only-when'] !== undefined;
+    if (operation === undefined && unmounted) {
+      response = c.document.components.responses.NoSuchRoute;
+      responsePointer = ['components', 'responses', 'NoSuchRoute'];
+    } else if (operation === undefined) {
       if (r.status !== 405) return [`undocumented method ${r.method.toUpperCase()} for ${template}: ${describe(r)}`];
       response = c.document.components.responses.MethodNotAllowed;
       responsePointer = ['components', 'responses', 'MethodNotAllowed'];

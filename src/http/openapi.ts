@@ -51,7 +51,12 @@ export interface OperationObject {
 }
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
-export type PathItem = Partial<Record<HttpMethod, OperationObject>> & { summary?: string; description?: string };
+export type PathItem = Partial<Record<HttpMethod, OperationObject>> & {
+  summary?: string;
+  description?: string;
+  /** The setting an optional group's path exists under: otherwise every method of it is components.responses.NoSuchRoute. */
+  'x-mounted-only-when'?: string;
+};
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
@@ -965,11 +970,12 @@ const PLAYGROUND: Record<string, PathItem> = {
 };
 
 /**
- * A route group mounted only when `when`: otherwise its paths answer 404 not_found like any unknown path, so each
- * operation's 404 also carries `not_found`.
+ * A route group mounted only when `when`: otherwise its paths answer 404 not_found like any unknown path (to any
+ * method), so each operation's 404 also carries `not_found`, and the path item says so (`x-mounted-only-when`).
  */
 function mountedOnlyWhen(when: string, group: Record<string, PathItem>): Record<string, PathItem> {
   for (const item of Object.values(group)) {
+    item['x-mounted-only-when'] = when;
     for (const operation of Object.values(item) as unknown[]) {
       if (typeof operation !== 'object' || operation === null) continue;
       const { responses } = operation as OperationObject;

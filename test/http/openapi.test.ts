@@ -101,7 +101,13 @@ const OPENAPI_31_STRUCTURE = {
       propertyNames: { pattern: '^/' },
       additionalProperties: {
         type: 'object',
-        properties: Object.fromEntries([...METHODS.map((m) => [m, { $ref: '#/$defs/operation' }]), ['summary', { type: 'string' }], ['description', { type: 'string' }]]),
+        properties: Object.fromEntries([
+          ...METHODS.map((m) => [m, { $ref: '#/$defs/operation' }]),
+          ['summary', { type: 'string' }],
+          ['description', { type: 'string' }],
+          // A specification extension (OpenAPI 3.1 §4.9): the setting an optional group's path exists under.
+          ['x-mounted-only-when', { type: 'string', minLength: 1 }],
+        ]),
         additionalProperties: false,
       },
     },
@@ -303,7 +309,8 @@ describe('GET /openapi.json: the OpenAPI 3.1 description of every route', () => 
     expect(Object.keys(openApiDocument().paths).filter((p) => !mountedAnywhere.has(p))).toEqual([]);
     // Local-mode-only routes are tagged.
     for (const route of [...localRoutes].filter((r) => !configured.has(r))) {
-      for (const op of Object.values(openApiDocument().paths[route] ?? {}) as OperationObject[]) expect(op.tags).toContain('local-mode');
+      const item = openApiDocument().paths[route] ?? {};
+      for (const op of METHODS.flatMap((m) => item[m] ?? [])) expect(op.tags).toContain('local-mode');
     }
   });
 });
@@ -360,6 +367,11 @@ describe('the response validator (testkit/openapi-validator.ts) and the supertes
     expect(problems('GET', '/v1/me', 401, { error: 'invalid_token', error_description: 'x' })).toEqual([expect.stringMatching(/^required header WWW-Authenticate missing/)]);
     expect(problems('GET', '/v1/me', 401, { error: 'invalid_token', error_description: 'x' }, { ...ok, 'www-authenticate': 'Basic' })).toEqual([expect.stringMatching(/^header WWW-Authenticate/)]);
     expect(problems('PUT', '/v1/me', 405, { error: 'method_not_allowed', error_description: 'x' })).toEqual([expect.stringMatching(/required header Allow/)]);
+    // Any method of an optional group's path may be 404 (the group is off); an always-mounted path's may not.
+    const notFound = { error: 'not_found', error_description: 'no such route' };
+    expect(problems('PUT', '/', 404, notFound)).toEqual([]);
+    expect(problems('PUT', '/v1/admin/revoke', 404, notFound)).toEqual([]);
+    expect(problems('PUT', '/v1/me', 404, notFound)).toEqual([expect.stringMatching(/^undocumented method PUT for \/v1\/me/)]);
     // A 204 to OPTIONS without the preflight's headers, or with a body, is no CORS preflight.
     expect(problems('OPTIONS', '/v1/token/google', 204, undefined, {})).toEqual(expect.arrayContaining([expect.stringMatching(/^required header Access-Control-Allow-Origin missing/)]));
     expect(problems('OPTIONS', '/v1/token/google', 204, undefined, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'PUT' })).toEqual(
