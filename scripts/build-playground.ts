@@ -50,7 +50,8 @@ export async function buildPlayground(outDir = PLAYGROUND_OUT): Promise<string[]
 if (require.main === module) {
   buildPlayground().then(
     (files) => {
-      for (const file of files) console.log(`built ${path.relative(ROOT, file)}`);
+      // stderr: `npm pack --json` runs this (prepare) and its stdout must stay the JSON alone.
+      for (const file of files) console.error(`built ${path.relative(ROOT, file)}`);
     },
     (err: unknown) => {
       console.error(err instanceof Error ? err.message : err);

@@ -124,7 +124,9 @@ export function responseProblems(r: ObservedResponse): string[] {
   let responsePointer: string[];
   // Node's HTTP parser refuses a request it cannot parse with a bare 400 (no body, no content type), on any path.
   const parserRefusal = r.status === 400 && r.text === '' && header(r.headers, 'content-type') === undefined;
-  const serverLevel = parserRefusal ? 'MalformedRequest' : SERVER_LEVEL[r.status];
+  // The CORS middleware answers an allowed preflight before routing, on any path (204, no body): no operation lists it.
+  const corsPreflight = method === 'options' && r.status === 204;
+  const serverLevel = parserRefusal ? 'MalformedRequest' : corsPreflight ? 'CorsPreflight' : SERVER_LEVEL[r.status];
   if (serverLevel !== undefined) {
     response = c.document.components.responses[serverLevel];
     responsePointer = ['components', 'responses', serverLevel];
@@ -137,7 +139,12 @@ export function responseProblems(r: ObservedResponse): string[] {
     // HEAD is answered by a GET route (express), without a body.
     const opMethod: HttpMethod = method === 'head' && !item.head ? 'get' : method;
     const operation = item[opMethod];
-    if (operation === undefined) {
+    // A path of an optional group that is off is no route at all, to any method.
+    const unmounted = r.status === 404 && item['x-mounted-only-when'] !== undefined;
+    if (operation === undefined && unmounted) {
+      response = c.document.components.responses.NoSuchRoute;
+      responsePointer = ['components', 'responses', 'NoSuchRoute'];
+    } else if (operation === undefined) {
       if (r.status !== 405) return [`undocumented method ${r.method.toUpperCase()} for ${template}: ${describe(r)}`];
       response = c.document.components.responses.MethodNotAllowed;
       responsePointer = ['components', 'responses', 'MethodNotAllowed'];

@@ -1,5 +1,7 @@
 import { ERROR_CODES } from '../errors';
 import { AUTHZ_RESPONSE_HEADERS } from './routes/authz';
+import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from './cors';
+import { METRICS_PATH } from './routes/metrics';
 import { ID_TOKEN_TYPE, JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './routes/oauth-token';
 
 /**
@@ -49,7 +51,12 @@ export interface OperationObject {
 }
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
-export type PathItem = Partial<Record<HttpMethod, OperationObject>> & { summary?: string; description?: string };
+export type PathItem = Partial<Record<HttpMethod, OperationObject>> & {
+  summary?: string;
+  description?: string;
+  /** The setting an optional group's path exists under: otherwise every method of it is components.responses.NoSuchRoute. */
+  'x-mounted-only-when'?: string;
+};
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
@@ -204,20 +211,65 @@ const SCHEMAS: Record<string, JsonSchema> = {
     ],
   },
   StoreState: object({ backend: { enum: ['memory', 'redis'] }, reachable: { type: 'boolean' } }),
+  AuditState: object(
+    {
+      writable: { type: 'boolean', description: 'False while the last write of the audit log failed (full disk, folder gone, read-only file system).' },
+      error: str('The errno code of the failing write (`ENOSPC`), only while it fails.', { pattern: '^[A-Z0-9_]+$' }),
+      pending: { type: 'integer', minimum: 0, description: 'Events queued, not yet written.' },
+      dropped: { type: 'integer', minimum: 0, description: 'Events dropped because the queue was full, since start.' },
+    },
+    ['writable', 'pending', 'dropped'],
+    { description: "The audit trail's state (never the file's path or line count: /readyz answers anyone)." },
+  ),
   GoogleRestError: object(
     {
-      error: object(
-        {
-          code: int(),
-          message: str('`CODE : detail`: the client SDKs map CODE to `auth/<code>`.'),
-          status: str(),
-          errors: { type: 'array', items: { type: 'object' } },
+      error: object({
+        code: { enum: [400, 500], description: 'The HTTP status again.' },
+        message: str('`CODE : detail` (400), `INTERNAL_ERROR` (500): the client SDKs map CODE to `auth/<code>`.', { pattern: '^[A-Z_]+( : .+)?$' }),
+        errors: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 1,
+          items: object({ message: str('CODE alone.', { pattern: '^[A-Z_]+$' }), domain: { const: 'global' }, reason: { enum: ['invalid', 'backendError'] } }),
         },
-        ['code', 'message'],
-      ),
+      }),
     },
     ['error'],
-    { description: "The Google REST error shape of the emulated Identity Toolkit (the Auth Emulator's)." },
+    { description: "The Google REST error shape of the emulated Identity Toolkit and securetoken (the Auth Emulator's), which the client SDKs parse." },
+  ),
+  Jwks: object(
+    {
+      keys: {
+        type: 'array',
+        minItems: 1,
+        items: object(
+          { kty: { const: 'RSA' }, n: str(undefined, { pattern: '^[A-Za-z0-9_-]+$' }), e: str(undefined, { pattern: '^[A-Za-z0-9_-]+$' }), kid: str(undefined, { minLength: 1 }), alg: { const: 'RS256' }, use: { const: 'sig' } },
+        ),
+      },
+    },
+    ['keys'],
+    { description: "A JWKS (RFC 7517) of RSA public keys, as Google's /oauth2/v3/certs." },
+  ),
+  X509Map: {
+    type: 'object',
+    minProperties: 1,
+    additionalProperties: str('A PEM X.509 certificate (self-signed; only its public key matters).', { pattern: '^-----BEGIN CERTIFICATE-----\\r?\\n' }),
+    description: "`{kid: certificate PEM}`, as Google's /oauth2/v1/certs and the securetoken x509 map.",
+  },
+  EmulatorUserInfo: object(
+    {
+      localId: str('The uid.', { minLength: 1, maxLength: 128 }),
+      displayName: str(),
+      photoUrl: str(),
+      emailVerified: { const: false },
+      providerUserInfo: { type: 'array', maxItems: 0 },
+      validSince: str('Seconds since the epoch.', { pattern: '^[0-9]+$' }),
+      createdAt: str('Milliseconds since the epoch.', { pattern: '^[0-9]+$' }),
+      lastLoginAt: str('Milliseconds since the epoch.', { pattern: '^[0-9]+$' }),
+      lastRefreshAt: str(undefined, { format: 'date-time' }),
+    },
+    ['localId', 'emailVerified', 'providerUserInfo', 'validSince', 'createdAt', 'lastLoginAt', 'lastRefreshAt'],
+    { description: 'A local-mode user as accounts:lookup reports it (the Identity Toolkit v1 UserInfo fields the SDK reads).' },
   ),
 };
 
@@ -238,11 +290,24 @@ const HEALTH: Record<string, PathItem> = {
       summary: 'Readiness: a signing key is loaded and the shared store answers.',
       tags: ['health'],
       responses: {
-        '200': { description: 'Ready.', content: json(object({ status: { const: 'ready' }, store: ref('StoreState') })) },
+        '200': {
+          description: 'Ready. `audit` when the server keeps an audit trail (AUDIT_LOG_FILE; a library app without one has none).',
+          content: json(object({ status: { const: 'ready' }, store: ref('StoreState'), audit: ref('AuditState') }, ['status', 'store'])),
+        },
         ...BODY_ERRORS,
         '503': {
-          description: 'Not ready, with the reason.',
-          content: json(object({ status: { const: 'not_ready' }, reason: str(), store: ref('StoreState') })),
+          description: 'Not ready, with the reason, checked in this order: no signing key, the shared store unreachable, the audit log not writable (`audit.writable: false`, `audit.error` the errno).',
+          content: json(
+            object(
+              {
+                status: { const: 'not_ready' },
+                reason: { enum: ['no signing key loaded', 'shared store unreachable', 'audit log cannot be written'] },
+                store: ref('StoreState'),
+                audit: ref('AuditState'),
+              },
+              ['status', 'reason', 'store'],
+            ),
+          ),
         },
         ...SERVER_ERROR,
       },
@@ -587,6 +652,85 @@ const PUSH: Record<string, PathItem> = {
   },
 };
 
+const METRICS: Record<string, PathItem> = {
+  [METRICS_PATH]: {
+    get: {
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (METRICS_ENABLED, on by default).',
+      description:
+        "On the main port; with METRICS_PORT only on that listener (the same operation, its only route: every other path there is components.responses.NoSuchRoute, without helmet's headers or a body parser), and the main port answers 404. With METRICS_TOKEN a scrape needs `Authorization: Bearer <METRICS_TOKEN>`; failures are not throttled.",
+      tags: ['metrics'],
+      security: [{}, { metricsToken: [] }],
+      responses: {
+        '200': {
+          description: 'The Prometheus text exposition format, `Content-Type: text/plain; version=0.0.4; charset=utf-8`.',
+          content: { 'text/plain': { schema: str('Prometheus text format 0.0.4.') } },
+        },
+        ...BODY_ERRORS,
+        '400': errorResponse(
+          'With METRICS_TOKEN: a malformed `Authorization` header (a Bearer header without exactly one token, several headers); on the main port also a malformed body.',
+          ['invalid_request'],
+          HEADERS.wwwAuthenticate('firebridge-metrics', false),
+        ),
+        '401': errorResponse(
+          'With METRICS_TOKEN: no Bearer credentials (`unauthorized`, a bare challenge) or not the scrape credential (`invalid_token`, ERR_METRICS_CREDENTIAL).',
+          ['unauthorized', 'invalid_token'],
+          HEADERS.wwwAuthenticate('firebridge-metrics'),
+        ),
+        ...SERVER_ERROR,
+      },
+    },
+  },
+};
+
+/** The Auth Emulator's answers besides 200: its REST error (400, 500), and the app's own body-parser refusals. */
+function emulatorErrors(codes: string[]): Responses {
+  const restError = (status: 400 | 500, pattern: string): JsonSchema => ({
+    allOf: [ref('GoogleRestError'), { type: 'object', properties: { error: { type: 'object', properties: { code: { const: status }, message: { type: 'string', pattern } } } } }],
+  });
+  return {
+    '400': {
+      description: `The emulator's refusal, \`{"error": {"code": 400, "message": "CODE : detail", "errors": [...]}}\` with CODE one of ${codes.map((c) => `\`${c}\``).join(', ')}; or the body parser's \`invalid_request\` (a body that is not valid JSON).`,
+      content: json({ anyOf: [restError(400, `^(${codes.join('|')}) : `), errorResponse('', ['invalid_request']).content?.[JSON_TYPE]?.schema as JsonSchema] }),
+    },
+    '413': BODY_ERRORS['413'] as ResponseObject,
+    '415': BODY_ERRORS['415'] as ResponseObject,
+    '500': {
+      description: 'A bug: the emulator\'s `INTERNAL_ERROR` (details logged), or the app\'s `server_error`.',
+      content: json({ anyOf: [restError(500, '^INTERNAL_ERROR$'), SERVER_ERROR['500']?.content?.[JSON_TYPE]?.schema as JsonSchema] }),
+    },
+  };
+}
+
+const API_KEY: ParameterObject = { name: 'key', in: 'query', description: 'The API key the client SDKs add (any, or none, is accepted).', schema: str() };
+const ID_TOKEN_REFUSALS = ['INVALID_ID_TOKEN', 'TOKEN_EXPIRED', 'USER_NOT_FOUND'];
+
+/** Local mode's public keys, where Google publishes its own; cacheable (the only answers that are). */
+function keySet(operationId: string, summary: string, schema: string): PathItem {
+  return {
+    get: {
+      operationId,
+      summary,
+      tags: LOCAL_TAG,
+      responses: {
+        '200': {
+          description: 'The key set.',
+          headers: {
+            'Cache-Control': {
+              description: 'Cacheable for 300 s (instead of the `no-store` of every other answer).',
+              required: true,
+              schema: { const: 'public, max-age=300, must-revalidate, no-transform' },
+            },
+          },
+          content: json(ref(schema)),
+        },
+        ...BODY_ERRORS,
+        ...SERVER_ERROR,
+      },
+    },
+  };
+}
+
 const LOCAL_TAG = ['local-mode'];
 const LOCAL: Record<string, PathItem> = {
   '/local/google/id-token': {
@@ -617,21 +761,150 @@ const LOCAL: Record<string, PathItem> = {
     post: {
       operationId: 'localSignInWithCustomToken',
       summary: "Local mode only: the Auth Emulator's signInWithCustomToken, for connectAuthEmulator.",
+      description: "Creates the user on first sight. The custom token must be signed by local mode's service account (with its kid, or none).",
       tags: LOCAL_TAG,
-      parameters: [{ name: 'key', in: 'query', description: 'The API key (any).', schema: str() }],
+      parameters: [API_KEY],
       requestBody: { required: true, content: json({ type: 'object', properties: { token: jwt('A Firebase custom token.'), returnSecureToken: { type: 'boolean' } }, required: ['token'] }) },
       responses: {
         '200': {
-          description: 'Signed in.',
-          content: json(object({ kind: str(), idToken: jwt('A Firebase ID token.'), refreshToken: str(), expiresIn: str(undefined, { pattern: '^[0-9]+$' }), localId: str(), isNewUser: { type: 'boolean' } })),
+          description: 'Signed in (as the Auth Emulator answers: no localId; the uid is the ID token\'s `sub`).',
+          content: json(
+            object({
+              kind: { const: 'identitytoolkit#VerifyCustomTokenResponse' },
+              idToken: jwt('A Firebase ID token, with the custom token\'s claims.'),
+              refreshToken: str('For POST /securetoken.googleapis.com/v1/token.', { minLength: 1 }),
+              expiresIn: str('Seconds the ID token is valid ("3600").', { pattern: '^[0-9]+$' }),
+              isNewUser: { type: 'boolean' },
+            }),
+          ),
         },
-        '400': { description: 'The custom token was refused (`INVALID_CUSTOM_TOKEN : ...`), or the body was malformed.', content: json({ anyOf: [ref('GoogleRestError'), ref('Error')] }) },
-        '413': BODY_ERRORS['413'] as ResponseObject,
-        '415': BODY_ERRORS['415'] as ResponseObject,
-        '500': { description: 'Internal.', content: json({ anyOf: [ref('GoogleRestError'), ref('Error')] }) },
+        ...emulatorErrors(['MISSING_CUSTOM_TOKEN', 'INVALID_CUSTOM_TOKEN']),
       },
     },
   },
+  '/identitytoolkit.googleapis.com/v1/accounts:lookup': {
+    post: {
+      operationId: 'localAccountsLookup',
+      summary: "Local mode only: the Auth Emulator's accounts:lookup (the SDK's reload, getIdTokenResult).",
+      tags: LOCAL_TAG,
+      parameters: [API_KEY],
+      requestBody: { required: true, content: json({ type: 'object', properties: { idToken: jwt('A Firebase ID token local mode issued.') }, required: ['idToken'] }) },
+      responses: {
+        '200': {
+          description: 'The user.',
+          content: json(object({ kind: { const: 'identitytoolkit#GetAccountInfoResponse' }, users: { type: 'array', minItems: 1, maxItems: 1, items: ref('EmulatorUserInfo') } })),
+        },
+        ...emulatorErrors(ID_TOKEN_REFUSALS),
+      },
+    },
+  },
+  '/identitytoolkit.googleapis.com/v1/accounts:update': {
+    post: {
+      operationId: 'localAccountsUpdate',
+      summary: "Local mode only: the Auth Emulator's accounts:update, as the SDK's updateProfile sends it.",
+      description: 'displayName and photoUrl (null or "" deletes), deleteAttribute (DISPLAY_NAME, PHOTO_URL); with returnSecureToken a new ID token carrying `name` / `picture`, and a new refresh token. Any other field (email, password, ...) is OPERATION_NOT_ALLOWED.',
+      tags: LOCAL_TAG,
+      parameters: [API_KEY],
+      requestBody: {
+        required: true,
+        content: json(
+          object(
+            {
+              idToken: jwt('A Firebase ID token local mode issued.'),
+              displayName: { type: ['string', 'null'], maxLength: 256 },
+              photoUrl: { type: ['string', 'null'], maxLength: 2048 },
+              deleteAttribute: { type: 'array', items: { enum: ['DISPLAY_NAME', 'PHOTO_URL'] } },
+              returnSecureToken: { type: 'boolean' },
+            },
+            ['idToken'],
+          ),
+        ),
+      },
+      responses: {
+        '200': {
+          description: 'The updated profile; idToken, refreshToken and expiresIn with returnSecureToken.',
+          content: json(
+            object(
+              {
+                kind: { const: 'identitytoolkit#SetAccountInfoResponse' },
+                localId: str('The uid.', { minLength: 1, maxLength: 128 }),
+                displayName: str(),
+                photoUrl: str(),
+                emailVerified: { const: false },
+                providerUserInfo: { type: 'array', maxItems: 0 },
+                idToken: jwt('A new Firebase ID token with the new profile.'),
+                refreshToken: str(undefined, { minLength: 1 }),
+                expiresIn: str('Seconds ("3600").', { pattern: '^[0-9]+$' }),
+              },
+              ['kind', 'localId', 'emailVerified', 'providerUserInfo'],
+              { dependentRequired: { idToken: ['refreshToken', 'expiresIn'], refreshToken: ['idToken'], expiresIn: ['idToken'] } },
+            ),
+          ),
+        },
+        ...emulatorErrors(['OPERATION_NOT_ALLOWED', 'INVALID_ARGUMENT', ...ID_TOKEN_REFUSALS]),
+      },
+    },
+  },
+  '/identitytoolkit.googleapis.com/v1/accounts:delete': {
+    post: {
+      operationId: 'localAccountsDelete',
+      summary: "Local mode only: the Auth Emulator's accounts:delete (the SDK's deleteUser); the user's refresh tokens are refused from then on.",
+      tags: LOCAL_TAG,
+      parameters: [API_KEY],
+      requestBody: { required: true, content: json({ type: 'object', properties: { idToken: jwt('A Firebase ID token local mode issued.') }, required: ['idToken'] }) },
+      responses: {
+        '200': { description: 'Deleted.', content: json(object({ kind: { const: 'identitytoolkit#DeleteAccountResponse' } })) },
+        ...emulatorErrors(ID_TOKEN_REFUSALS),
+      },
+    },
+  },
+  '/securetoken.googleapis.com/v1/token': {
+    post: {
+      operationId: 'localSecureTokenRefresh',
+      summary: 'Local mode only: securetoken\'s refresh (the SDK\'s getIdToken(true)): a refresh token in, a new Firebase ID token out.',
+      tags: LOCAL_TAG,
+      parameters: [API_KEY],
+      requestBody: {
+        required: true,
+        description: 'Form-encoded, as the SDK sends it, or JSON.',
+        content: Object.fromEntries(
+          [FORM_TYPE, JSON_TYPE].map((type) => [
+            type,
+            { schema: { type: 'object', properties: { grant_type: { const: 'refresh_token' }, refresh_token: str(undefined, { minLength: 1 }) }, required: ['grant_type', 'refresh_token'] } },
+          ]),
+        ),
+      },
+      responses: {
+        '200': {
+          description: 'A new ID token (twice: access_token and id_token); the same refresh token.',
+          content: json(
+            object({
+              access_token: jwt('The Firebase ID token.'),
+              expires_in: str('Seconds ("3600").', { pattern: '^[0-9]+$' }),
+              token_type: { const: 'Bearer' },
+              refresh_token: str(undefined, { minLength: 1 }),
+              id_token: jwt('The Firebase ID token.'),
+              user_id: str('The uid.', { minLength: 1, maxLength: 128 }),
+              project_id: str(),
+            }),
+          ),
+        },
+        ...emulatorErrors(['MISSING_GRANT_TYPE', 'INVALID_GRANT_TYPE', 'MISSING_REFRESH_TOKEN', 'INVALID_REFRESH_TOKEN', 'USER_NOT_FOUND']),
+      },
+    },
+  },
+  '/oauth2/v3/certs': keySet('localGoogleJwks', "Local mode only: local \"Google\"'s ID-token keys as a JWKS (Google's path).", 'Jwks'),
+  '/oauth2/v1/certs': keySet('localGooglePemCerts', "Local mode only: local \"Google\"'s ID-token keys as `{kid: certificate PEM}` (Google's path).", 'X509Map'),
+  '/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com': keySet(
+    'localSecureTokenX509',
+    "Local mode only: the keys of local mode's Firebase ID tokens as `{kid: certificate PEM}` (FIREBASE_CERTS_URL's path).",
+    'X509Map',
+  ),
+  '/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com': keySet(
+    'localSecureTokenJwks',
+    "Local mode only: the keys of local mode's Firebase ID tokens as a JWKS.",
+    'Jwks',
+  ),
   '/local/fcm/messages': {
     get: {
       operationId: 'localFcmMessages',
@@ -659,12 +932,50 @@ const LOCAL: Record<string, PathItem> = {
   },
 };
 
+const HTML_TYPE = 'text/html';
+/** A built file of the playground, or 404 while it is not built. */
+function playgroundAsset(operationId: string, what: string, type: string): PathItem {
+  return {
+    get: {
+      operationId,
+      summary: `Local mode only: the playground's ${what} (built by npm run build into dist/playground/).`,
+      tags: LOCAL_TAG,
+      responses: {
+        '200': { description: `The ${what}, \`${type}; charset=utf-8\`.`, content: { [type]: { schema: str() } } },
+        ...BODY_ERRORS,
+        '404': errorResponse('The playground is not built: run npm run build.', ['not_found']),
+        ...SERVER_ERROR,
+      },
+    },
+  };
+}
+
+const PLAYGROUND: Record<string, PathItem> = {
+  '/': {
+    get: {
+      operationId: 'localPlayground',
+      summary: 'Local mode only: the playground page (sign in as a test user, exchange, call /v1/me with the Firebase JS SDK).',
+      description: "Under helmet's CSP (`script-src 'self'`): the page has no inline script.",
+      tags: LOCAL_TAG,
+      responses: {
+        '200': { description: 'The page, `text/html; charset=utf-8`.', content: { [HTML_TYPE]: { schema: str() } } },
+        ...BODY_ERRORS,
+        ...SERVER_ERROR,
+        '503': { description: 'The playground is not built: a page saying to run npm run build.', content: { [HTML_TYPE]: { schema: str() } } },
+      },
+    },
+  },
+  '/playground/playground.js': playgroundAsset('localPlaygroundScript', 'script', 'text/javascript'),
+  '/playground/playground.css': playgroundAsset('localPlaygroundStyles', 'style sheet', 'text/css'),
+};
+
 /**
- * A route group mounted only when `when`: otherwise its paths answer 404 not_found like any unknown path, so each
- * operation's 404 also carries `not_found`.
+ * A route group mounted only when `when`: otherwise its paths answer 404 not_found like any unknown path (to any
+ * method), so each operation's 404 also carries `not_found`, and the path item says so (`x-mounted-only-when`).
  */
 function mountedOnlyWhen(when: string, group: Record<string, PathItem>): Record<string, PathItem> {
   for (const item of Object.values(group)) {
+    item['x-mounted-only-when'] = when;
     for (const operation of Object.values(item) as unknown[]) {
       if (typeof operation !== 'object' || operation === null) continue;
       const { responses } = operation as OperationObject;
@@ -676,8 +987,8 @@ function mountedOnlyWhen(when: string, group: Record<string, PathItem>): Record<
       }
       const parts = (existing.content?.[JSON_TYPE]?.schema.allOf ?? []) as JsonSchema[];
       const errorEnum = ((parts[1]?.properties as Record<string, JsonSchema> | undefined)?.error?.enum ?? []) as string[];
-      errorEnum.push('not_found');
-      existing.description = `${existing.description} \`not_found\`: ${description}`;
+      if (!errorEnum.includes('not_found')) errorEnum.push('not_found');
+      existing.description = `${existing.description} Also: ${description}`;
     }
   }
   return group;
@@ -694,7 +1005,9 @@ const PATHS: Record<string, PathItem> = {
   ...mountedOnlyWhen('GOOGLE_OAUTH_CLIENT_ID set', GOOGLE),
   ...mountedOnlyWhen('ADMIN_API_TOKEN set', ADMIN),
   ...mountedOnlyWhen('PUSH_API_TOKEN set', PUSH),
+  ...mountedOnlyWhen('METRICS_ENABLED=true, the default, and no METRICS_PORT', METRICS),
   ...mountedOnlyWhen('local mode', LOCAL),
+  ...mountedOnlyWhen('local mode', PLAYGROUND),
 };
 
 const TAGS = [
@@ -706,6 +1019,7 @@ const TAGS = [
   { name: 'admin', description: 'Mounted only when ADMIN_API_TOKEN is set.' },
   { name: 'push', description: 'Mounted only when PUSH_API_TOKEN is set.' },
   { name: 'health', description: 'Probes.' },
+  { name: 'metrics', description: 'Prometheus metrics (METRICS_ENABLED; METRICS_PORT moves them to their own listener).' },
   { name: 'meta', description: 'This document.' },
   { name: 'local-mode', description: 'Mounted only in local mode (no FIREBASE_PROJECT_ID / GOOGLE_CLIENT_IDS).' },
 ];
@@ -720,6 +1034,18 @@ const SHARED_RESPONSES: Record<string, ResponseObject> = {
   MalformedRequest: { description: "400 from Node's HTTP parser: a request it cannot parse (no body, no content type)." },
   RequestTimeout: { description: "408 from Node's HTTP server: headers or body slower than HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS." },
   NoSuchRoute: errorResponse('No such route.', ['not_found']),
+  /** The CORS middleware answers before routing, on any path: no operation lists OPTIONS for it. */
+  CorsPreflight: {
+    description:
+      '204 to a CORS preflight (OPTIONS with Access-Control-Request-Method) from an allowed Origin (CORS_ORIGINS; local mode also http://localhost:* and http://127.0.0.1:*), on any path, before routing; no body. A preflight from any other origin goes on to the route like any OPTIONS request (404, 405).',
+    headers: {
+      'Access-Control-Allow-Origin': { description: 'The request\'s Origin, or `*` for CORS_ORIGINS=* (local mode only).', required: true, schema: str(undefined, { minLength: 1 }) },
+      'Access-Control-Allow-Methods': { description: 'The methods a page may use.', required: true, schema: { const: CORS_ALLOWED_METHODS.join(', ') } },
+      'Access-Control-Allow-Headers': { description: "The bridge's request headers and the Firebase JS SDK's.", required: true, schema: { const: CORS_ALLOWED_HEADERS.join(', ') } },
+      'Access-Control-Max-Age': { description: 'Seconds a browser may cache the answer.', required: true, schema: { const: String(CORS_MAX_AGE_SECONDS) } },
+      Vary: { description: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers.', required: true, schema: str(undefined, { pattern: 'Origin' }) },
+    },
+  },
   MethodNotAllowed: errorResponse('The path exists, not for this method.', ['method_not_allowed'], {
     Allow: { description: 'The methods the path takes (a GET route takes HEAD too).', required: true, schema: str() },
   }),
@@ -734,7 +1060,7 @@ export function openApiDocument(version = '0.1.0'): OpenApiDocument {
       title: 'firebridge',
       version,
       description:
-        'Self-hosted auth bridge: Google ID token in, Firebase custom token out; Firebase ID tokens verified on protected routes. Every error is `{"error", "error_description"}` (components.schemas.Error); an unknown path answers components.responses.NoSuchRoute (404), a known path with another method components.responses.MethodNotAllowed (405 with Allow). Every response carries `Cache-Control: no-store` and helmet\'s security headers. Optional route groups exist only when their setting is (see each tag).',
+        'Self-hosted auth bridge: Google ID token in, Firebase custom token out; Firebase ID tokens verified on protected routes. Every error is `{"error", "error_description"}` (components.schemas.Error); an unknown path answers components.responses.NoSuchRoute (404), a known path with another method components.responses.MethodNotAllowed (405 with Allow). Every response carries `Cache-Control: no-store` (local mode\'s key sets excepted) and helmet\'s security headers. With CORS on (CORS_ORIGINS; local mode\'s loopback origins), an answer to an allowed Origin carries `Access-Control-Allow-Origin` and `Access-Control-Expose-Headers: ' + CORS_EXPOSED_HEADERS.join(', ') + '` (and `Vary: Origin` to any), and its preflight is components.responses.CorsPreflight (204) on any path. Optional route groups exist only when their setting is (see each tag).',
     },
     tags: TAGS,
     paths: PATHS,
@@ -746,6 +1072,7 @@ export function openApiDocument(version = '0.1.0'): OpenApiDocument {
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'AUTHZ_COOKIE_NAME', description: 'Forward-auth: the Firebase ID token in the cookie AUTHZ_COOKIE_NAME names.' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_TOKEN.' },
         pushToken: { type: 'http', scheme: 'bearer', description: 'PUSH_API_TOKEN.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics, when set).' },
       },
     },
   };

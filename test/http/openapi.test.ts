@@ -101,7 +101,13 @@ const OPENAPI_31_STRUCTURE = {
       propertyNames: { pattern: '^/' },
       additionalProperties: {
         type: 'object',
-        properties: Object.fromEntries([...METHODS.map((m) => [m, { $ref: '#/$defs/operation' }]), ['summary', { type: 'string' }], ['description', { type: 'string' }]]),
+        properties: Object.fromEntries([
+          ...METHODS.map((m) => [m, { $ref: '#/$defs/operation' }]),
+          ['summary', { type: 'string' }],
+          ['description', { type: 'string' }],
+          // A specification extension (OpenAPI 3.1 §4.9): the setting an optional group's path exists under.
+          ['x-mounted-only-when', { type: 'string', minLength: 1 }],
+        ]),
         additionalProperties: false,
       },
     },
@@ -303,7 +309,8 @@ describe('GET /openapi.json: the OpenAPI 3.1 description of every route', () => 
     expect(Object.keys(openApiDocument().paths).filter((p) => !mountedAnywhere.has(p))).toEqual([]);
     // Local-mode-only routes are tagged.
     for (const route of [...localRoutes].filter((r) => !configured.has(r))) {
-      for (const op of Object.values(openApiDocument().paths[route] ?? {}) as OperationObject[]) expect(op.tags).toContain('local-mode');
+      const item = openApiDocument().paths[route] ?? {};
+      for (const op of METHODS.flatMap((m) => item[m] ?? [])) expect(op.tags).toContain('local-mode');
     }
   });
 });
@@ -332,6 +339,15 @@ describe('the response validator (testkit/openapi-validator.ts) and the supertes
     expect(problems('HEAD', '/healthz', 200, undefined)).toEqual([]);
     expect(problems('GET', '/nope', 404, { error: 'not_found', error_description: 'no such route' })).toEqual([]);
     expect(problems('PUT', '/v1/me', 405, { error: 'method_not_allowed', error_description: 'x' }, { ...ok, allow: 'GET, HEAD' })).toEqual([]);
+    // A CORS preflight is answered before routing, on any path (components.responses.CorsPreflight).
+    const preflight = {
+      'access-control-allow-origin': 'http://localhost:5173',
+      'access-control-allow-methods': 'GET, HEAD, POST, DELETE',
+      'access-control-allow-headers': 'Authorization, Content-Type, X-Request-Id, X-Client-Version, X-Firebase-gmpid, X-Firebase-Client, X-Firebase-Locale, X-Firebase-AppCheck',
+      'access-control-max-age': '600',
+      vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+    };
+    for (const path of ['/v1/token/google', '/nope', '/v1/authz/x']) expect(problems('OPTIONS', path, 204, undefined, preflight)).toEqual([]);
     expect(problems('GET', '/v1/authz/x', 200, undefined, { 'x-auth-uid': 'u', 'x-auth-email-verified': 'true', 'x-auth-claims': 'e30' })).toEqual([]);
   });
 
@@ -351,6 +367,16 @@ describe('the response validator (testkit/openapi-validator.ts) and the supertes
     expect(problems('GET', '/v1/me', 401, { error: 'invalid_token', error_description: 'x' })).toEqual([expect.stringMatching(/^required header WWW-Authenticate missing/)]);
     expect(problems('GET', '/v1/me', 401, { error: 'invalid_token', error_description: 'x' }, { ...ok, 'www-authenticate': 'Basic' })).toEqual([expect.stringMatching(/^header WWW-Authenticate/)]);
     expect(problems('PUT', '/v1/me', 405, { error: 'method_not_allowed', error_description: 'x' })).toEqual([expect.stringMatching(/required header Allow/)]);
+    // Any method of an optional group's path may be 404 (the group is off); an always-mounted path's may not.
+    const notFound = { error: 'not_found', error_description: 'no such route' };
+    expect(problems('PUT', '/', 404, notFound)).toEqual([]);
+    expect(problems('PUT', '/v1/admin/revoke', 404, notFound)).toEqual([]);
+    expect(problems('PUT', '/v1/me', 404, notFound)).toEqual([expect.stringMatching(/^undocumented method PUT for \/v1\/me/)]);
+    // A 204 to OPTIONS without the preflight's headers, or with a body, is no CORS preflight.
+    expect(problems('OPTIONS', '/v1/token/google', 204, undefined, {})).toEqual(expect.arrayContaining([expect.stringMatching(/^required header Access-Control-Allow-Origin missing/)]));
+    expect(problems('OPTIONS', '/v1/token/google', 204, undefined, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'PUT' })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^header Access-Control-Allow-Methods/)]),
+    );
   });
 
   it('a supertest request whose response the document does not describe fails, naming the route and the problem', async () => {

@@ -12,6 +12,7 @@ import {
   signOut,
   updateProfile,
 } from 'firebase/auth';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
 import { type SpawnedServer, spawnServer } from '../../testkit/spawn-server';
 
 /** The real Firebase JS SDK 12 (firebase/auth in Node) against local mode, connected as to the Auth Emulator. */
@@ -50,6 +51,8 @@ async function me(url: string, idToken: string): Promise<{ status: number; body:
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+const originalFetch = globalThis.fetch;
+
 describe('the Firebase JS SDK against local mode (connectAuthEmulator)', () => {
   let server: SpawnedServer;
   let stateDir: string;
@@ -61,9 +64,14 @@ describe('the Firebase JS SDK against local mode (connectAuthEmulator)', () => {
     stateDir = path.join(tmp, '.local');
     keysDir = path.join(tmp, 'nokeys');
     server = await spawnServer({ LOCAL_STATE_DIR: stateDir, KEYS_DIR: keysDir, LOG_LEVEL: 'info' });
+    // Every answer the SDK (and this file) gets from the server is checked against /openapi.json: the emulated
+    // Identity Toolkit and securetoken calls as the real SDK makes them. A restart keeps the port, so the origin.
+    globalThis.fetch = bridgeFetch(originalFetch);
+    (globalThis.fetch as ReturnType<typeof bridgeFetch>).bridge(server.url);
   }, 30_000);
 
   afterAll(async () => {
+    globalThis.fetch = originalFetch;
     for (const close of closers) await close();
     await server?.stop();
   });

@@ -10,9 +10,12 @@ import { type RunningServer, startServer } from '../../src/compose/server';
 import { LOCAL_CLIENT_ID, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { LogCapture } from '../../testkit/harness';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
 
 /** Local mode publishes its keys where Google does, so verifiers that take a key-set URL verify its tokens. */
 describe("local mode's key sets, read by other verifiers", () => {
+  // The server's answers to this file's own requests are checked against /openapi.json (gaxios and jose fetch unchecked).
+  const fetch = bridgeFetch();
   let running: RunningServer;
   let url: string;
   let googleIdToken: string;
@@ -29,7 +32,7 @@ describe("local mode's key sets, read by other verifiers", () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'firebridge-keysets-'));
     const config = loadConfig({ LOCAL_STATE_DIR: path.join(tmp, '.local'), KEYS_DIR: path.join(tmp, 'nokeys'), PORT: '0' }, tmp);
     running = await startServer(config, { logger: createLogger('silent', new LogCapture()) });
-    url = running.url;
+    url = fetch.bridge(running.url);
     googleIdToken = (await post('/local/google/id-token', { email: 'ada@example.com', name: 'Ada' })).idToken as string;
     const exchange = await post('/v1/token/google', { idToken: googleIdToken });
     uid = exchange.uid as string;

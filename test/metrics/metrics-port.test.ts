@@ -4,8 +4,11 @@ import { createLogger } from '../../src/logger';
 import { FakeGoogle } from '../../testkit/fake-google';
 import { LogCapture, configuredEnv, keysDirWith } from '../../testkit/harness';
 import { parseExposition } from '../../testkit/metrics';
+import { bridgeFetch } from '../../testkit/openapi-fetch';
 
 describe('the metrics listener of METRICS_PORT', () => {
+  // Both listeners' answers are checked against /openapi.json (GET /metrics is the metrics listener's only route).
+  const fetch = bridgeFetch();
   let fake: FakeGoogle;
   const running: RunningServer[] = [];
   beforeAll(async () => {
@@ -21,6 +24,8 @@ describe('the metrics listener of METRICS_PORT', () => {
     const logs = new LogCapture();
     const server = await startServer(loadConfig(env) as ConfiguredConfig, { logger: createLogger('info', logs), shutdownGraceMs: 500 });
     running.push(server);
+    fetch.bridge(server.url);
+    if (server.metricsUrl !== undefined) fetch.bridge(server.metricsUrl);
     return { server, logs };
   }
 
@@ -39,8 +44,12 @@ describe('the metrics listener of METRICS_PORT', () => {
     expect(scraped.value('firebridge_request_duration_seconds_count', { route: '/healthz', status_class: '2xx' })).toBe(1);
     expect(scraped.value('firebridge_request_duration_seconds_count', { route: '/metrics', status_class: '4xx' })).toBe(0);
     expect(scraped.value('firebridge_key_set_fetches_total', { set: 'google', outcome: 'success' })).toBe(1);
-    expect((await fetch(`${server.metricsUrl}/healthz`)).status).toBe(404);
-    expect((await fetch(`${server.metricsUrl}/v1/me`)).status).toBe(404);
+    // The main port's paths are NoSuchRoute there (unchecked: the document's /healthz is the main port's).
+    for (const other of ['/healthz', '/v1/me']) {
+      const res = await globalThis.fetch(`${server.metricsUrl}${other}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: 'not_found', error_description: 'no such route' });
+    }
     expect((await fetch(`${server.metricsUrl}/metrics`, { method: 'POST' })).status).toBe(405);
     expect(logs.text).toMatch(/"msg":"metrics listening"/);
   });
