@@ -124,8 +124,10 @@ export function responseProblems(r: ObservedResponse): string[] {
   let responsePointer: string[];
   // Node's HTTP parser refuses a request it cannot parse with a bare 400 (no body, no content type), on any path.
   const parserRefusal = r.status === 400 && r.text === '' && header(r.headers, 'content-type') === undefined;
-  // The CORS middleware answers an allowed preflight before routing, on any path (204, no body): no operation lists it.
-  const corsPreflight = method === 'options' && r.status === 204;
+  // The CORS middleware answers an allowed preflight before routing, on any path but forward-auth's (204, no body): no
+  // operation lists it. /v1/authz answers proxies, for which a 204 would be a pass: there it is undocumented.
+  const forwardAuth = template === '/v1/authz' || template === '/v1/authz/{rest}';
+  const corsPreflight = method === 'options' && r.status === 204 && !forwardAuth;
   const serverLevel = parserRefusal ? 'MalformedRequest' : corsPreflight ? 'CorsPreflight' : SERVER_LEVEL[r.status];
   if (serverLevel !== undefined) {
     response = c.document.components.responses[serverLevel];

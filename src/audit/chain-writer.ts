@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { type AuditFs, nodeAuditFs } from './audit-fs';
 import type { AuditEvent, AuditLog, AuditStatus, AuditValue } from './audit-trail';
-import { type ChainLink, GENESIS, type LineHasher, RESERVED_FIELDS, formatHead, formatLine, headFileOf, lineHasher, parseHead, parseLine } from './chain';
+import { type ChainLink, GENESIS, type LineHasher, RESERVED_FIELDS, formatHead, formatLine, headFileOf, headMacValid, lineHasher, parseHead, parseLine } from './chain';
 import { linesOf, rotatedFiles } from './chain-files';
 
 /** Events queued at most; beyond it new events are dropped and counted (status().dropped, /readyz). */
@@ -260,7 +260,7 @@ export class ChainWriter implements AuditLog {
   }
 
   private async writeHead(state: OpenState): Promise<void> {
-    await this.fs.writeAtomic(headFileOf(this.options.file), formatHead({ seq: state.seq, hash: state.hash }));
+    await this.fs.writeAtomic(headFileOf(this.options.file), formatHead({ seq: state.seq, hash: state.hash }, this.options.hmacKey !== undefined ? this.hash : undefined));
     this.headStale = false;
   }
 
@@ -294,6 +294,10 @@ export class ChainWriter implements AuditLog {
     let resume: ChainLink;
     if (head === undefined) {
       resume = fileLast ?? { seq: 0, hash: GENESIS };
+    } else if (options.hmacKey !== undefined && !headMacValid(head, this.hash)) {
+      // An HMAC chain's head written without the key: never trusted (it could hide lines cut from the end).
+      resume = fileLast ?? head;
+      this.headMismatch(head, fileLast, 'audit head file has no valid HMAC (written without the key?): run npm run audit -- verify');
     } else if (fileLast !== undefined && fileLast.seq === head.seq && fileLast.hash === head.hash) {
       resume = head;
     } else if (fileLast !== undefined && fileLast.seq > head.seq && lines.some((l) => {
@@ -304,15 +308,18 @@ export class ChainWriter implements AuditLog {
       resume = fileLast;
     } else {
       resume = head;
-      options.logger.error(
-        { file: options.file, headSeq: head.seq, fileSeq: fileLast?.seq ?? 0 },
-        'audit log does not match its head file (cut or edited?): run npm run audit -- verify',
-      );
-      this.queue.unshift({
-        time: new Date(options.clock()).toISOString(),
-        fields: { event: 'audit.head_mismatch', headSeq: head.seq, fileSeq: fileLast?.seq ?? 0 },
-      });
+      this.headMismatch(head, fileLast, 'audit log does not match its head file (cut or edited?): run npm run audit -- verify');
     }
     return { seq: resume.seq, hash: resume.hash, size, nextIndex, needsNewline };
+  }
+
+  /** Logs the head's disagreement and records it as the chain's next event, so it stays visible to `verify`. */
+  private headMismatch(head: ChainLink, fileLast: ChainLink | undefined, message: string): void {
+    const { options } = this;
+    options.logger.error({ file: options.file, headSeq: head.seq, fileSeq: fileLast?.seq ?? 0 }, message);
+    this.queue.unshift({
+      time: new Date(options.clock()).toISOString(),
+      fields: { event: 'audit.head_mismatch', headSeq: head.seq, fileSeq: fileLast?.seq ?? 0 },
+    });
   }
 }

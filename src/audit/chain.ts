@@ -72,15 +72,35 @@ export function headFileOf(file: string): string {
   return `${file}.head`;
 }
 
-export function formatHead(link: ChainLink): string {
-  return `${JSON.stringify({ seq: link.seq, hash: link.hash })}\n`;
+/** A head file's content: the last line's seq and hash, and in an HMAC chain `mac`, the HMAC of both. */
+export interface HeadLink extends ChainLink {
+  mac?: string;
 }
 
-export function parseHead(text: string): ChainLink | undefined {
+/** What a head's `mac` covers (a text no line can be: lines are JSON objects). */
+function headMacInput(link: ChainLink): string {
+  return `firebridge-audit-head ${link.seq} ${link.hash}`;
+}
+
+/**
+ * The head file's text. `keyed` (the HMAC chain's hasher) adds `mac`: without the key nobody can write a head naming
+ * an earlier line, which is all it takes to hide lines cut from the end (each line's hash is in the line itself).
+ */
+export function formatHead(link: ChainLink, keyed?: LineHasher): string {
+  return `${JSON.stringify({ seq: link.seq, hash: link.hash, ...(keyed ? { mac: keyed(headMacInput(link)) } : {}) })}\n`;
+}
+
+/** Whether a head's `mac` is the HMAC of its seq and hash under the chain's key (`hash`: the HMAC hasher). */
+export function headMacValid(head: HeadLink, hash: LineHasher): boolean {
+  return head.mac !== undefined && head.mac === hash(headMacInput(head));
+}
+
+export function parseHead(text: string): HeadLink | undefined {
   try {
     const value = JSON.parse(text) as Record<string, unknown>;
     if (typeof value.seq === 'number' && Number.isSafeInteger(value.seq) && value.seq >= 0 && typeof value.hash === 'string' && /^[0-9a-f]{64}$/.test(value.hash)) {
-      return { seq: value.seq, hash: value.hash };
+      const mac = typeof value.mac === 'string' && /^[0-9a-f]{64}$/.test(value.mac) ? value.mac : undefined;
+      return { seq: value.seq, hash: value.hash, ...(mac !== undefined ? { mac } : {}) };
     }
   } catch {
     // fall through

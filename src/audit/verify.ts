@@ -1,5 +1,5 @@
 import { type AuditFs, nodeAuditFs } from './audit-fs';
-import { GENESIS, headFileOf, lineHasher, parseHead, parseLine } from './chain';
+import { GENESIS, headFileOf, headMacValid, lineHasher, parseHead, parseLine } from './chain';
 import { linesOf, rotatedFiles } from './chain-files';
 
 export interface BrokenLine {
@@ -80,6 +80,11 @@ export async function verifyChain(file: string, options: VerifyOptions = {}): Pr
   if (headText === undefined) return result({ file: headFile, line: 0, reason: 'the head file is missing, so a cut or edited last line cannot be ruled out' });
   const head = parseHead(headText);
   if (head === undefined) return result({ file: headFile, line: 1, reason: 'the head file is not {"seq","hash"}' });
+  // An HMAC chain's head carries the HMAC of its seq and hash: a head written without the key (naming an earlier
+  // line, to hide lines cut from the end) is caught here.
+  if (options.hmacKey !== undefined && !headMacValid(head, hash)) {
+    return result({ file: headFile, line: 1, reason: 'the head file\'s HMAC ("mac") is missing or does not match (written without the key, or another key)' });
+  }
   if (head.seq > seq) {
     return result({ file: lastFile, line: lastLineNo + 1, reason: `the head file says the chain ends at seq ${head.seq}, the log ends at seq ${seq} (lines were cut from the end)` });
   }

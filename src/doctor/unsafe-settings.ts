@@ -50,6 +50,21 @@ const RULES: readonly Rule[] = [
           fix: 'fine on a laptop; for a deployment set FIREBASE_PROJECT_ID and GOOGLE_CLIENT_IDS',
         }
       : undefined,
+  // The official Auth Emulator's tokens are unsigned (alg none): whoever reaches the server can write one for any uid.
+  (config) => {
+    if (config.mode !== 'configured' || config.authEmulator === undefined) return undefined;
+    const reachable = !isLoopbackHost(config.host);
+    return {
+      status: reachable ? 'error' : 'warn',
+      message: reachable
+        ? `FIREBASE_AUTH_EMULATOR_HOST is set and the server listens on HOST=${config.host}: it accepts unsigned (alg none) ` +
+          'Firebase ID tokens, so anyone who reaches it can sign in as any uid of the project'
+        : 'FIREBASE_AUTH_EMULATOR_HOST is set: unsigned (alg none) Firebase ID tokens are accepted, and custom tokens are unsigned',
+      fix: reachable
+        ? 'unset FIREBASE_AUTH_EMULATOR_HOST on any server others reach (and set NODE_ENV=production, which refuses it); for development set HOST=127.0.0.1'
+        : 'fine for development against the Auth Emulator; unset FIREBASE_AUTH_EMULATOR_HOST anywhere real users sign in',
+    };
+  },
   // TRUST_PROXY believing everyone: any client can claim any IP (rate limits, logs, forward-auth rules by IP).
   (config) => {
     const wide = config.hardening.trustProxy.filter(everyAddress);
@@ -84,7 +99,7 @@ const RULES: readonly Rule[] = [
 
 /**
  * Settings that are each valid but unsafe together: local mode (and local mode on the network),
- * TRUST_PROXY of 0.0.0.0/0 or ::/0, and metrics exposed publicly (no METRICS_TOKEN, on an address others reach).
+ * FIREBASE_AUTH_EMULATOR_HOST (unsigned tokens; off loopback an error), TRUST_PROXY of 0.0.0.0/0 or ::/0, and metrics exposed publicly (no METRICS_TOKEN, on an address others reach).
  */
 export const unsafeSettingsCheck: DoctorCheck = {
   id: 'unsafe-settings',

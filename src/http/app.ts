@@ -82,15 +82,17 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
     setSecurityHeaders(res);
     logRequest(req, res, next);
   });
+  // Forward-auth reads no body (Envoy may forward the original request's): before the body parser, so a body
+  // never turns its answer into a 400 or 413, which a proxy would not relay as a refusal of the token. And before
+  // CORS: it answers proxies, for which any 2xx is a pass, so the original request's preflight (Envoy, Traefik's
+  // preserveRequestMethod forward OPTIONS with Origin) must get forward-auth's verdict, never CORS's token-less 204.
+  authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }, app);
   // CORS_ORIGINS (and local mode's loopback origins): answers allowed preflights, marks allowed answers.
   if (corsEnabled(config.cors)) app.use(cors(config.cors));
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
   // The hot routes, which read no body, come first, on the app itself: they never pass the body parser, a nested
   // router's dispatch or the routers below.
   meRoutes(requireAuth, app);
-  // Forward-auth reads no body (Envoy may forward the original request's): before the body parser, so a body
-  // never turns its answer into a 400 or 413, which a proxy would not relay as a refusal of the token.
-  authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }, app);
   app.use(healthRoutes(deps.minter, deps.store, deps.audit));
   if (deps.metrics?.endpoint) app.use(metricsRoutes(deps.metrics.endpoint, deps.logger));
   app.use(openApiRoutes());

@@ -1037,7 +1037,7 @@ const SHARED_RESPONSES: Record<string, ResponseObject> = {
   /** The CORS middleware answers before routing, on any path: no operation lists OPTIONS for it. */
   CorsPreflight: {
     description:
-      '204 to a CORS preflight (OPTIONS with Access-Control-Request-Method) from an allowed Origin (CORS_ORIGINS; local mode also http://localhost:* and http://127.0.0.1:*), on any path, before routing; no body. A preflight from any other origin goes on to the route like any OPTIONS request (404, 405).',
+      '204 to a CORS preflight (OPTIONS with Access-Control-Request-Method) from an allowed Origin (CORS_ORIGINS; local mode also http://localhost:* and http://127.0.0.1:*), on any path but forward-auth (/v1/authz answers proxies: an OPTIONS there gets its verdict), before routing; no body. A preflight from any other origin goes on to the route like any OPTIONS request (404, 405).',
     headers: {
       'Access-Control-Allow-Origin': { description: 'The request\'s Origin, or `*` for CORS_ORIGINS=* (local mode only).', required: true, schema: str(undefined, { minLength: 1 }) },
       'Access-Control-Allow-Methods': { description: 'The methods a page may use.', required: true, schema: { const: CORS_ALLOWED_METHODS.join(', ') } },
@@ -1060,7 +1060,7 @@ export function openApiDocument(version = '0.1.0'): OpenApiDocument {
       title: 'firebridge',
       version,
       description:
-        'Self-hosted auth bridge: Google ID token in, Firebase custom token out; Firebase ID tokens verified on protected routes. Every error is `{"error", "error_description"}` (components.schemas.Error); an unknown path answers components.responses.NoSuchRoute (404), a known path with another method components.responses.MethodNotAllowed (405 with Allow). Every response carries `Cache-Control: no-store` (local mode\'s key sets excepted) and helmet\'s security headers. With CORS on (CORS_ORIGINS; local mode\'s loopback origins), an answer to an allowed Origin carries `Access-Control-Allow-Origin` and `Access-Control-Expose-Headers: ' + CORS_EXPOSED_HEADERS.join(', ') + '` (and `Vary: Origin` to any), and its preflight is components.responses.CorsPreflight (204) on any path. Optional route groups exist only when their setting is (see each tag).',
+        'Self-hosted auth bridge: Google ID token in, Firebase custom token out; Firebase ID tokens verified on protected routes. Every error is `{"error", "error_description"}` (components.schemas.Error); an unknown path answers components.responses.NoSuchRoute (404), a known path with another method components.responses.MethodNotAllowed (405 with Allow). Every response carries `Cache-Control: no-store` (local mode\'s key sets excepted) and helmet\'s security headers. With CORS on (CORS_ORIGINS; local mode\'s loopback origins), an answer to an allowed Origin carries `Access-Control-Allow-Origin` and `Access-Control-Expose-Headers: ' + CORS_EXPOSED_HEADERS.join(', ') + '` (and `Vary: Origin` to any), and its preflight is components.responses.CorsPreflight (204) on any path but /v1/authz (forward-auth answers proxies, never with CORS). Optional route groups exist only when their setting is (see each tag).',
     },
     tags: TAGS,
     paths: PATHS,
