@@ -15,6 +15,8 @@ export interface VerifyResult {
   files: string[];
   /** Lines that verified. */
   lines: number;
+  /** The seq of the first line checked: 1, or more with `pruned` when older rotated files were deleted. */
+  firstSeq: number;
   lastSeq: number;
   broken?: BrokenLine;
 }
@@ -29,6 +31,12 @@ export interface VerifyOptions {
    * are skipped (a deleted or cut audit line still breaks the next one's seq and prev).
    */
   mixed?: boolean;
+  /**
+   * Older rotated files were archived or deleted on purpose: the oldest file left may start after seq 1, and
+   * its first line's `prev` is taken as given (what came before cannot be checked). Every line from there on is
+   * checked as always, and the result's `firstSeq` says where the check began.
+   */
+  pruned?: boolean;
   fs?: AuditFs;
 }
 
@@ -43,7 +51,14 @@ export async function verifyChain(file: string, options: VerifyOptions = {}): Pr
   const files = [...(await rotatedFiles(fs, file)).map((entry) => entry.file)];
   const live = await fs.readFile(file);
   if (live !== undefined) files.push(file);
-  const result = (broken?: BrokenLine): VerifyResult => ({ ok: broken === undefined, files, lines: count, lastSeq: seq, ...(broken ? { broken } : {}) });
+  const result = (broken?: BrokenLine): VerifyResult => ({
+    ok: broken === undefined,
+    files,
+    lines: count,
+    firstSeq: count > 0 ? seq - count + 1 : 0,
+    lastSeq: seq,
+    ...(broken ? { broken } : {}),
+  });
   let count = 0;
   let seq = 0;
   let prev = GENESIS;
@@ -67,7 +82,15 @@ export async function verifyChain(file: string, options: VerifyOptions = {}): Pr
             : 'its HMAC does not match its content (edited, or another key)',
         );
       }
-      if (line.seq !== seq + 1) return at(`seq ${line.seq} where ${seq + 1} was expected (a line is missing, inserted or out of order)`);
+      if (count === 0 && options.pruned && line.seq > 1) {
+        // The first line left after older files were removed: chained to what is no longer here.
+        seq = line.seq - 1;
+        prev = line.prev;
+      }
+      if (line.seq !== seq + 1) {
+        const hint = count === 0 && seq === 0 ? '; if older rotated files were archived or deleted on purpose, verify with --pruned' : '';
+        return at(`seq ${line.seq} where ${seq + 1} was expected (a line is missing, inserted or out of order${hint})`);
+      }
       if (line.prev !== prev) return at('its "prev" is not the hash of the line before (a line before it was replaced or removed)');
       seq = line.seq;
       prev = line.hash;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -152,6 +152,24 @@ describe('the audit hash chain', () => {
     text[0] = (text[0] as string).replace('"uid":"user-', '"uid":"USER-');
     writeLines(second, text);
     expect((await verifyChain(file)).broken).toMatchObject({ file: second, line: 1 });
+  });
+
+  it('older rotated files deleted on purpose: broken without --pruned (with the hint), checked from the oldest file left with it', async () => {
+    const file = tempLog();
+    await writeEvents(file, 20, { maxBytes: 1200 });
+    const dir = path.dirname(file);
+    const oldest = path.join(dir, 'audit.log.1');
+    const removed = lines(oldest).length;
+    rmSync(oldest);
+    const strict = await verifyChain(file);
+    expect(strict.broken).toMatchObject({ file: path.join(dir, 'audit.log.2'), line: 1, reason: expect.stringContaining('--pruned') });
+    const pruned = await verifyChain(file, { pruned: true });
+    expect(pruned).toMatchObject({ ok: true, firstSeq: removed + 1, lastSeq: 20, lines: 20 - removed });
+    // Everything after the first line left is still checked: an edit, or a line removed, is caught.
+    const second = path.join(dir, 'audit.log.2');
+    const text = lines(second);
+    writeLines(second, [text[0] as string, ...text.slice(2)]);
+    expect((await verifyChain(file, { pruned: true })).broken).toMatchObject({ file: second, line: 2, reason: expect.stringMatching(/^seq \d+ where \d+ was expected/) });
   });
 
   it('a restart after the log was cut does not heal it: the chain goes on from the head, and says so', async () => {
