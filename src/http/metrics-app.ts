@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { requestLogger } from './request-logger';
 import { type MetricsEndpoint, metricsRoutes } from './routes/metrics';
 import { ROUTING } from './routing';
+import { securityHeaderSetter } from './security-headers';
 import { sendError } from './send-error';
 
 /**
@@ -15,11 +16,12 @@ export function createMetricsApp(endpoint: MetricsEndpoint, logger: Logger): Exp
   app.set('etag', false);
   app.set('case sensitive routing', ROUTING.caseSensitive);
   app.set('strict routing', ROUTING.strict);
-  app.use(requestLogger(logger));
-  app.use((_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
+  // The main app's security headers (helmet's, precomputed, and no-store): the same on every listener.
+  const setSecurityHeaders = securityHeaderSetter();
+  const logRequest = requestLogger(logger);
+  app.use((req, res, next) => {
+    setSecurityHeaders(res);
+    logRequest(req, res, next);
   });
   app.use(metricsRoutes(endpoint, logger));
   app.use((_req: Request, res: Response) => {

@@ -40,6 +40,11 @@ describe('the metrics listener of METRICS_PORT', () => {
     const res = await fetch(`${server.metricsUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    // The main app's security headers, on this listener too.
+    const main = await fetch(`${server.url}/healthz`);
+    for (const name of ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'cache-control']) {
+      expect({ name, value: res.headers.get(name) }).toEqual({ name, value: main.headers.get(name) });
+    }
     const scraped = parseExposition(await res.text());
     expect(scraped.value('firebridge_request_duration_seconds_count', { route: '/healthz', status_class: '2xx' })).toBe(1);
     expect(scraped.value('firebridge_request_duration_seconds_count', { route: '/metrics', status_class: '4xx' })).toBe(0);
