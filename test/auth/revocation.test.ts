@@ -4,6 +4,7 @@ import { FakeGoogle, type TestServiceAccount } from '../../testkit/fake-google';
 import { FakeIam } from '../../testkit/fake-iam';
 import { FakeIdentityToolkit } from '../../testkit/fake-identity-toolkit';
 import { bridgeFor, manualClock } from '../../testkit/harness';
+import { type IdentityToolkitFakes, startIdentityToolkitFakes } from '../../testkit/identity-toolkit-fakes';
 
 const ADMIN_TOKEN = 'admin-secret-0123456789-abcdefghijklmnop';
 
@@ -13,16 +14,12 @@ describe('revocation check (CHECK_REVOKED) and POST /v1/admin/revoke', () => {
   let toolkit: FakeIdentityToolkit;
   let account: TestServiceAccount;
 
+  let fakes: IdentityToolkitFakes;
   beforeAll(async () => {
-    fake = await FakeGoogle.start();
-    iam = await FakeIam.start(fake);
-    account = fake.createServiceAccount();
-    iam.addKey(account.clientEmail, account.key);
-    toolkit = await FakeIdentityToolkit.start(fake.projectId, (token) => iam.issuedTokens.includes(token));
+    fakes = await startIdentityToolkitFakes();
+    ({ fake, iam, toolkit, account } = fakes);
   });
-  afterAll(async () => {
-    await Promise.all([fake.close(), iam.close(), toolkit.close()]);
-  });
+  afterAll(() => fakes.close());
   beforeEach(() => {
     toolkit.calls.length = 0;
     toolkit.failWith = undefined;

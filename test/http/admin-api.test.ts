@@ -9,6 +9,7 @@ import { FakeGoogle, type TestServiceAccount } from '../../testkit/fake-google';
 import { FakeIam } from '../../testkit/fake-iam';
 import { FakeIdentityToolkit } from '../../testkit/fake-identity-toolkit';
 import { bridgeFor, manualClock } from '../../testkit/harness';
+import { type IdentityToolkitFakes, startIdentityToolkitFakes } from '../../testkit/identity-toolkit-fakes';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64');
 
@@ -18,16 +19,12 @@ describe('the admin API: exact routing, throttled guessing, logged refusals, str
   let toolkit: FakeIdentityToolkit;
   let account: TestServiceAccount;
 
+  let fakes: IdentityToolkitFakes;
   beforeAll(async () => {
-    fake = await FakeGoogle.start();
-    iam = await FakeIam.start(fake);
-    account = fake.createServiceAccount();
-    iam.addKey(account.clientEmail, account.key);
-    toolkit = await FakeIdentityToolkit.start(fake.projectId, (token) => iam.issuedTokens.includes(token));
+    fakes = await startIdentityToolkitFakes();
+    ({ fake, iam, toolkit, account } = fakes);
   });
-  afterAll(async () => {
-    await Promise.all([fake.close(), iam.close(), toolkit.close()]);
-  });
+  afterAll(() => fakes.close());
   beforeEach(() => {
     toolkit.calls.length = 0;
     toolkit.failWith = undefined;

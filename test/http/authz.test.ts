@@ -3,6 +3,7 @@ import { FakeGoogle, type TestServiceAccount } from '../../testkit/fake-google';
 import { FakeIam } from '../../testkit/fake-iam';
 import { FakeIdentityToolkit } from '../../testkit/fake-identity-toolkit';
 import { type TestBridge, bridgeFor } from '../../testkit/harness';
+import { type IdentityToolkitFakes, startIdentityToolkitFakes } from '../../testkit/identity-toolkit-fakes';
 
 function decodeClaims(header: string | undefined): Record<string, unknown> {
   return JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -205,16 +206,12 @@ describe('forward-auth: the verified-token cache and the revocation check apply'
   let iam: FakeIam;
   let toolkit: FakeIdentityToolkit;
   let account: TestServiceAccount;
+  let fakes: IdentityToolkitFakes;
   beforeAll(async () => {
-    fake = await FakeGoogle.start();
-    iam = await FakeIam.start(fake);
-    account = fake.createServiceAccount();
-    iam.addKey(account.clientEmail, account.key);
-    toolkit = await FakeIdentityToolkit.start(fake.projectId, (token) => iam.issuedTokens.includes(token));
+    fakes = await startIdentityToolkitFakes();
+    ({ fake, iam, toolkit, account } = fakes);
   });
-  afterAll(async () => {
-    await Promise.all([fake.close(), iam.close(), toolkit.close()]);
-  });
+  afterAll(() => fakes.close());
 
   it('a repeated token is answered from the verified-token cache (peek), as at /v1/me: no more verify calls', async () => {
     const { app, deps } = bridgeFor(fake, { account });

@@ -4,22 +4,19 @@ import { FakeIam } from '../../testkit/fake-iam';
 import { FakeIdentityToolkit } from '../../testkit/fake-identity-toolkit';
 import { bridgeFor, manualClock } from '../../testkit/harness';
 import { scrape } from '../../testkit/metrics';
+import { type IdentityToolkitFakes, startIdentityToolkitFakes } from '../../testkit/identity-toolkit-fakes';
 
 describe('Google API calls and their circuit in the metrics (CHECK_REVOKED against a failing Identity Toolkit)', () => {
   let fake: FakeGoogle;
   let iam: FakeIam;
   let toolkit: FakeIdentityToolkit;
   let account: TestServiceAccount;
+  let fakes: IdentityToolkitFakes;
   beforeAll(async () => {
-    fake = await FakeGoogle.start();
-    iam = await FakeIam.start(fake);
-    account = fake.createServiceAccount();
-    iam.addKey(account.clientEmail, account.key);
-    toolkit = await FakeIdentityToolkit.start(fake.projectId, (token) => iam.issuedTokens.includes(token));
+    fakes = await startIdentityToolkitFakes();
+    ({ fake, iam, toolkit, account } = fakes);
   });
-  afterAll(async () => {
-    await Promise.all([fake.close(), iam.close(), toolkit.close()]);
-  });
+  afterAll(() => fakes.close());
 
   it('counts calls by outcome, shows the circuit open, and the refusals it causes as verification errors', async () => {
     const clock = manualClock();
