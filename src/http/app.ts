@@ -28,6 +28,7 @@ import { type PushRelayDeps, pushRoutes } from './routes/push';
 import { tokenRoutes } from './routes/token';
 import { ROUTING } from './routing';
 import { DEFAULT_REALM, sendError } from './send-error';
+import { rs256Scheduler } from '../jwt/rs256';
 
 export interface AppDeps {
   logger: Logger;
@@ -79,6 +80,8 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   const setSecurityHeaders = securityHeaderSetter();
   const logRequest = requestLogger(deps.logger, deps.metrics?.observeRequest);
   app.use((req, res, next) => {
+    // Requests arriving together let signature checks go to libuv's pool (src/jwt/rs256.ts).
+    rs256Scheduler.noteRequest();
     setSecurityHeaders(res);
     logRequest(req, res, next);
   });

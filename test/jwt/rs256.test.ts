@@ -37,9 +37,21 @@ describe('RS256 signature checks on and off the event loop', () => {
     expect(await Promise.all(cases.map(([i, s, k]) => verifyRs256OffThread(i, s, k)))).toEqual(expected);
   });
 
-  it('a lone check runs on the loop (a plain boolean); a second one in the same turn, or while one is on the pool, goes to the pool', async () => {
+  it('one token after another with no requests arriving (a script, a batch): every check stays on the loop', async () => {
     const scheduler = new Rs256Scheduler();
     await nextTurn();
+    for (let i = 0; i < 5; i += 1) expect(scheduler.verify(input, signature, key.publicKey)).toBe(true);
+    // One request in the turn is still a lone caller.
+    scheduler.noteRequest();
+    expect(scheduler.verify(input, signature, attacker.publicKey)).toBe(false);
+    expect(scheduler.stats()).toEqual({ onLoop: 6, offLoop: 0, inFlight: 0 });
+  });
+
+  it('a lone check runs on the loop (a plain boolean); a second one in a turn several requests arrived in, or while one is on the pool, goes to the pool', async () => {
+    const scheduler = new Rs256Scheduler();
+    await nextTurn();
+    scheduler.noteRequest();
+    scheduler.noteRequest();
     expect(scheduler.verify(input, signature, key.publicKey)).toBe(true);
     const second = scheduler.verify(input, signature, key.publicKey);
     expect(second).toBeInstanceOf(Promise);
@@ -58,6 +70,9 @@ describe('RS256 signature checks on and off the event loop', () => {
 
   it('many concurrent checks, valid and forged mixed: each answer belongs to its own input, whatever order the pool finishes in', async () => {
     const scheduler = new Rs256Scheduler();
+    // Requests arriving together (what the HTTP edge notes) make the checks of this turn concurrent.
+    scheduler.noteRequest();
+    scheduler.noteRequest();
     const inputs = Array.from({ length: 200 }, (_, i) => `${input}.${i}`);
     const sigs = inputs.map((i) => cryptoSign('sha256', Buffer.from(i), key.privateKey));
     // Odd ones check another input's signature: forged.
@@ -97,6 +112,9 @@ describe('FirebaseIdTokenVerifier under concurrency (signatures checked on the p
     const tampered = valid.slice(0, 20).map((t, i) => tamperPayload(t, (p) => (p.sub = p.user_id = `stolen-${i}`)));
     const before = rs256Scheduler.stats().offLoop;
     const all = [...valid, ...forgedByKey, ...tampered];
+    // As when several requests arrive at once: the HTTP edge notes them (src/http/app.ts).
+    rs256Scheduler.noteRequest();
+    rs256Scheduler.noteRequest();
     const settled = await Promise.allSettled(all.map((t) => verifier.verify(t)));
     settled.slice(0, 40).forEach((s, i) => {
       expect(s.status).toBe('fulfilled');
