@@ -1,6 +1,6 @@
 /**
  * The server under the HTTP benchmark, in its own process: the real app from src/ (createDependencies
- * + createApp, as src/server.ts builds it) plus three bench-only routes on the same express app, so
+ * + createRequestListener, as src/compose/server.ts builds it) plus three bench-only routes on the same express app, so
  * peers are measured with the same middleware in the same process:
  *   GET  /bench/unguarded       the same JSON body /v1/me returns for BENCH_BODY_TOKEN, no auth;
  *   GET  /bench/admin           guarded by firebase-admin verifyIdToken (the usual hand-rolled route);
@@ -18,7 +18,8 @@ import { SignInPolicy } from '../src/auth/sign-in-policy';
 import { systemClock } from '../src/clock';
 import { type ConfiguredConfig, loadConfig, readEnvironment } from '../src/config';
 import { bearerToken } from '../src/http/bearer';
-import { createApp } from '../src/http/app';
+import { createRequestListener } from '../src/http/app';
+import { createHttpServer } from '../src/http/http-server';
 import { readIdToken } from '../src/http/routes/token';
 import { sendError } from '../src/http/send-error';
 import { createLogger } from '../src/logger';
@@ -76,8 +77,8 @@ async function main(): Promise<void> {
     });
   }
   deps.extraRoutes = router;
-  const app = createApp(config, deps);
-  const server = app.listen(config.port, '127.0.0.1');
+  // The server's own listener: the fast GET /v1/me in front of the app, as src/compose/server.ts serves it.
+  const server = createHttpServer(createRequestListener(config, deps), config.http).listen(config.port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as { port: number };
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, readyMs: Math.round(performance.now()), msg: 'listening' })}\n`);

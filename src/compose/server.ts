@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
-import { createApp } from '../http/app';
+import { createRequestListener } from '../http/app';
 import { createHttpServer } from '../http/http-server';
 import { warnIfLocalModeIsReachable } from '../local/local-exposure';
 import { EMULATOR_PATHS, KEY_SET_PATHS, LOCAL_ID_TOKEN_PATH } from '../local/local-routes';
@@ -58,8 +58,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   // Keyring hot reload (or keyless signing's first access token); stopped on shutdown.
   await deps.signing?.start();
 
-  const app = createApp(config, deps);
-  const server = createHttpServer(app, config.http).listen(config.port, config.host);
+  const server = createHttpServer(createRequestListener(config, deps), config.http).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -29,6 +29,8 @@ import { tokenRoutes } from './routes/token';
 import { ROUTING } from './routing';
 import { DEFAULT_REALM, sendError } from './send-error';
 import { rs256Scheduler } from '../jwt/rs256';
+import type { RequestListener } from 'node:http';
+import { fastMe, withFastMe } from './fast-me';
 
 export interface AppDeps {
   logger: Logger;
@@ -136,4 +138,20 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
     sendError(res, err, { logger: deps.logger });
   });
   return app;
+}
+
+/**
+ * The server's request listener: the fast `GET /v1/me` on node:http (src/http/fast-me.ts) in front of the app,
+ * which answers everything else. Tests that drive the app itself (supertest) see the same answers through express.
+ */
+export function createRequestListener(config: AppConfig, deps: AppDeps): RequestListener {
+  const app = createApp(config, deps);
+  const fast = fastMe({
+    verifier: deps.firebaseVerifier,
+    logger: deps.logger,
+    observe: deps.metrics?.observeRequest,
+    setSecurityHeaders: securityHeaderSetter(),
+    corsEnabled: corsEnabled(config.cors),
+  });
+  return withFastMe(app, fast);
 }

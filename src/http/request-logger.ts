@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -18,10 +19,10 @@ interface RequestLogState {
   child?: Logger;
 }
 const REQUEST_LOG = Symbol('firebridge.requestLog');
-type WithRequestLog = Response & { [REQUEST_LOG]?: RequestLogState };
+type WithRequestLog = ServerResponse & { [REQUEST_LOG]?: RequestLogState };
 
 /** Fields a route adds to its request's log line (forward-auth's original method and path). */
-const extraFields = new WeakMap<Response, Record<string, string>>();
+const extraFields = new WeakMap<ServerResponse, Record<string, string>>();
 
 /**
  * Adds fields to this request's one log line. The caller vouches for them: never a token, a query string or a
@@ -47,7 +48,7 @@ export function loggablePath(target: string): string {
  * The logger for lines about this request: the request logger's child with the request's `reqId`,
  * or `fallback` where no request logger runs (the middleware inside someone else's app).
  */
-export function requestLog(res: Response, fallback: Logger): Logger {
+export function requestLog(res: ServerResponse, fallback: Logger): Logger {
   const state = (res as WithRequestLog)[REQUEST_LOG];
   if (state === undefined) return fallback;
   state.child ??= state.base.child({ reqId: state.reqId });
@@ -81,28 +82,42 @@ export type RequestObserver = (route: string | undefined, status: number, second
  */
 export function requestLogger(logger: Logger, observe?: RequestObserver): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.headers['x-request-id'];
-    const reqId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', reqId);
-    (res as WithRequestLog)[REQUEST_LOG] = { base: logger, reqId };
-    // Below info (LOG_LEVEL=warn...) the line would be dropped: without metrics, no listener, no closure.
-    const logLine = logger.isLevelEnabled('info');
-    if (logLine || observe !== undefined) {
-      const started = process.hrtime.bigint();
-      res.on('finish', () => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        const route = matchedRoute(req);
-        if (logLine) {
-          const extra = extraFields.get(res);
-          // The same line a child with the reqId binding writes, without making the child.
-          logger.info(
-            { reqId, method: req.method, path: route ?? UNMATCHED_ROUTE, ...extra, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
-            'request',
-          );
-        }
-        observe?.(route, res.statusCode, ms / 1000);
-      });
-    }
+    startRequestLog(logger, observe, req, res, () => matchedRoute(req));
     next();
   };
+}
+
+/**
+ * What requestLogger does for one request, where no express route sets the pattern: `route` names it when the
+ * response finishes (the fast GET /v1/me of src/http/fast-me.ts).
+ */
+export function startRequestLog(
+  logger: Logger,
+  observe: RequestObserver | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: () => string | undefined,
+): void {
+  const incoming = req.headers['x-request-id'];
+  const reqId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('X-Request-Id', reqId);
+  (res as WithRequestLog)[REQUEST_LOG] = { base: logger, reqId };
+  // Below info (LOG_LEVEL=warn...) the line would be dropped: without metrics, no listener, no closure.
+  const logLine = logger.isLevelEnabled('info');
+  if (logLine || observe !== undefined) {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const matched = route();
+      if (logLine) {
+        const extra = extraFields.get(res);
+        // The same line a child with the reqId binding writes, without making the child.
+        logger.info(
+          { reqId, method: req.method, path: matched ?? UNMATCHED_ROUTE, ...extra, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+          'request',
+        );
+      }
+      observe?.(matched, res.statusCode, ms / 1000);
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { FirebridgeError, MethodNotAllowedError, MissingCredentialsError, RateLimitedError } from '../errors';
 import { requestLog } from './request-logger';
@@ -79,7 +79,7 @@ export interface SendErrorOptions {
 }
 
 /** Writes the JSON error `{error, error_description}` and logs server-side failures in full. */
-export function sendError(res: Response, err: unknown, options: SendErrorOptions): void {
+export function sendError(res: ServerResponse, err: unknown, options: SendErrorOptions): void {
   const reply = toErrorReply(err);
   // The request's own logger where the request logger runs, so these lines carry its reqId.
   const logger = requestLog(res, options.logger);
@@ -100,5 +100,16 @@ export function sendError(res: Response, err: unknown, options: SendErrorOptions
     res.setHeader('WWW-Authenticate', bearerChallenge(options.realm, noCredentials ? undefined : reply));
   }
   if (res.headersSent) return;
-  res.status(reply.status).json({ error: reply.error, error_description: reply.description });
+  sendJson(res, reply.status, JSON.stringify({ error: reply.error, error_description: reply.description }));
+}
+
+/**
+ * A JSON answer, with the headers express's res.json writes in this app (no ETag: the app disables it); on
+ * node:http's response, so the fast GET /v1/me (src/http/fast-me.ts) answers exactly as the express routes do.
+ */
+export function sendJson(res: ServerResponse, status: number, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }

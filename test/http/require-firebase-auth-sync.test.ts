@@ -9,19 +9,23 @@ function call(verifier: FirebaseTokenVerifier, authorization: string) {
   const req = { headers: { authorization } } as unknown as Request;
   const sent: Array<{ status: number; body: unknown }> = [];
   const headers: Record<string, string> = {};
+  // The node:http response sendError writes to (statusCode, setHeader, end).
+  let statusCode = 200;
   const res = {
     locals: {},
     headersSent: false,
-    status(code: number) {
-      sent.push({ status: code, body: undefined });
-      return res;
+    set statusCode(code: number) {
+      statusCode = code;
+    },
+    get statusCode() {
+      return statusCode;
     },
     setHeader(name: string, value: string) {
       headers[name.toLowerCase()] = value;
       return res;
     },
-    json(body: unknown) {
-      (sent[sent.length - 1] as { body: unknown }).body = body;
+    end(body: string) {
+      sent.push({ status: statusCode, body: JSON.parse(body) });
       return res;
     },
   } as unknown as Response;
