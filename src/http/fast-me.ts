@@ -43,6 +43,8 @@ export function fastMe(options: FastMeOptions): (req: IncomingMessage, res: Serv
     }
     rs256Scheduler.noteRequest();
     setSecurityHeaders(res);
+    // What the app's CORS step adds to an answer without an Origin: it depends on Origin.
+    if (corsEnabled) res.setHeader('Vary', 'Origin');
     startRequestLog(logger, observe, req, res, route);
     let hit: FirebaseUser | undefined;
     try {

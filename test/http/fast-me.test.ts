@@ -152,6 +152,17 @@ describe('the fast GET /v1/me', () => {
       const without = await globalThis.fetch(`${corsUrl}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
       expect(without.status).toBe(200);
       expect(without.headers.get('access-control-allow-origin')).toBeNull();
+      // Without an Origin, the fast answer has every header the app's has (Vary: Origin from its CORS step included).
+      const viaApp = await globalThis.fetch(`${corsUrl}/v1/me?via=express`, { headers: { authorization: `Bearer ${token}` } });
+      const headersOf = (res: Response) => {
+        const all: Record<string, string> = {};
+        res.headers.forEach((value, name) => {
+          if (!PER_ANSWER.has(name)) all[name] = value;
+        });
+        return all;
+      };
+      expect(headersOf(without)).toEqual(headersOf(viaApp));
+      expect(without.headers.get('vary')).toBe('Origin');
     } finally {
       await new Promise((resolve) => corsServer.close(resolve));
     }
