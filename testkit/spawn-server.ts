@@ -75,3 +75,24 @@ export function runToExit(env: Record<string, string>, cwd = ROOT): Promise<{ co
     });
   });
 }
+
+export interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `scripts/<name>.ts` as `npm run <name>` does, with only `env` (and PATH, a HOME that does not exist). */
+export function runScript(name: string, argv: string[], env: Record<string, string>): Promise<ScriptRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `scripts/${name}.ts`), ...argv], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  // 'close': after the process exited and its output streams ended, so nothing it printed is missed.
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}

@@ -1,30 +1,11 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { CHECKS } from '../../src/doctor/run-doctor';
 import { type DoctorFakes, startDoctorFakes } from '../../testkit/doctor';
-
-const ROOT = path.resolve(__dirname, '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runScript } from '../../testkit/spawn-server';
 
 /** `npm run doctor -- <argv>` as a process: scripts/doctor.ts with only `env` (and PATH). */
-function doctor(argv: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/doctor.ts'), ...argv], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const doctor = (argv: string[], env: Record<string, string>) => runScript('doctor', argv, env);
 
 /** `npm run doctor`: exit 0 / 1 / 2 and the --json document, spawned against the fakes. */
 describe('the doctor CLI', () => {
