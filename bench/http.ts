@@ -38,6 +38,9 @@ const FILL = 10_000;
 const HOT = 4;
 const onlyArg = process.argv.indexOf('--only');
 const ONLY = new Set(onlyArg >= 0 ? (process.argv[onlyArg + 1] as string).split(',') : ['table', 'saturation', 'burst', 'cold']);
+/** --cases exchange,joseExchange: only these rows of the table (for a quick look; the targets need every row). */
+const casesArg = process.argv.indexOf('--cases');
+const CASES = casesArg >= 0 ? new Set((process.argv[casesArg + 1] as string).split(',')) : undefined;
 const ROOT = path.resolve(__dirname, '..');
 
 interface BenchServer {
@@ -253,7 +256,7 @@ async function main(): Promise<void> {
         { key: 'joseExchange', label: 'express + jose minimal exchange (async signing)', target: () => google.any(`${joseExchange.url}/v1/token/google`, joseExchange.pid, 'exchange') },
         { key: 'adminExchange', label: 'the same exchange signing with firebase-admin `createCustomToken`', target: () => google.fresh(`${fb.url}/bench/admin-exchange`, fb.pid, 'exchange'), after: (r) => google.advance(r), mustNotReuse: true },
       ];
-      const active = ONLY.has('table') ? cases : cases.filter((c) => c.key === 'exchange');
+      const active = ONLY.has('table') ? cases.filter((c) => CASES === undefined || CASES.has(c.key)) : cases.filter((c) => c.key === 'exchange');
 
       if (ONLY.has('table')) {
         // The cache-full server: 10,000 distinct tokens, each sent twice (second-use admission), the hot ones among them.
@@ -298,14 +301,15 @@ async function main(): Promise<void> {
           );
         }
         const ok = (...keys: string[]) => keys.every((k) => (results.get(k) as WrkResult[]).every((r) => r.non2xx + r.errors === 0));
-        const ratio = (a: string, b: string, label: string, target?: number): Row => ({
+        const both = (a: string, b: string) => results.has(a) && results.has(b);
+        const ratio = (a: string, b: string, label: string, target?: number): Row | undefined => !both(a, b) ? undefined : ({
           case: label,
           figure: `${fmt(rps(a))} req/s (p99 ${p99(a).toFixed(1)} ms)`,
           peer: `${fmt(rps(b))} req/s (p99 ${p99(b).toFixed(1)} ms)`,
           ratio: rps(a) / rps(b),
           ...(target === undefined ? {} : { target: `≥${target}×`, pass: rps(a) / rps(b) >= target && ok(a, b) }),
         });
-        const tail = (a: string, b: string, label: string, target: number): Row => ({
+        const tail = (a: string, b: string, label: string, target: number): Row | undefined => !both(a, b) ? undefined : ({
           case: label,
           figure: `${p99(a).toFixed(1)} ms`,
           peer: `${p99(b).toFixed(1)} ms`,
@@ -313,7 +317,7 @@ async function main(): Promise<void> {
           target: `≤${target}×`,
           pass: p99(a) <= target * p99(b),
         });
-        rows.push(
+        const targetRows = [
           ratio('new', 'joseNew', 'never-seen Firebase ID tokens: firebridge vs express + jose route (remote JWKS)', 1.3),
           ratio('new', 'adminNew', 'never-seen Firebase ID tokens: firebridge vs firebase-admin verifyIdToken', 4),
           tail('new', 'joseNew', 'never-seen tokens, p99: firebridge vs the jose route', 1.5),
@@ -325,7 +329,8 @@ async function main(): Promise<void> {
           ratio('exchange', 'joseExchange', 'exchange vs the jose minimal exchange', 1.1),
           ratio('exchange', 'adminExchange', 'exchange vs the same exchange signing with firebase-admin', 5),
           ratio('joseHit', 'bare', 'jose route, one token repeated, vs bare (informative)'),
-        );
+        ];
+        rows.push(...targetRows.filter((row): row is Row => row !== undefined));
       }
 
       if (ONLY.has('saturation')) {

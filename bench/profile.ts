@@ -1,17 +1,17 @@
 /**
  * Profile of the protected route's hot path: runs bench/server.ts with --cpu-prof, drives one
- * route with autocannon for a few seconds, and prints the functions with the most self time.
+ * route with wrk (bench/wrk.ts) for a few seconds, and prints the functions with the most self time.
  *   node --import tsx bench/profile.ts [--route me|unguarded|me-uncached|exchange] [--seconds 4]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { FakeGoogle } from '../testkit/fake-google';
 import { WEB_CLIENT_ID, configuredEnv, keysDirWith } from '../testkit/harness';
 import { googleIdTokens } from './common';
 import { topFunctions } from './cpu-profile';
+import { type WrkTarget, requireWrk, runWrk } from './wrk';
 
 const ROOT = path.resolve(__dirname, '..');
 const routeArg = process.argv.indexOf('--route');
@@ -20,6 +20,7 @@ const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg >= 0 ? Number(process.argv[secondsArg + 1]) : 4;
 
 async function main(): Promise<void> {
+  requireWrk();
   const fake = await FakeGoogle.start('bench-project-1');
   const keysDir = keysDirWith(fake.createServiceAccount());
   const idToken = await fake.firebaseIdToken({ email: 'ada@example.com', name: 'Ada Lovelace' });
@@ -46,25 +47,21 @@ async function main(): Promise<void> {
       if (m) resolve(m[1] as string);
     });
   });
-  // Exchanges need a Google ID token each (replay protection is on).
-  const googlePool = ROUTE === 'exchange' ? await googleIdTokens(fake.google.keys[0]!, WEB_CLIENT_ID, SECONDS * 6000) : [];
-  let next = 0;
-  const opts: autocannon.Options =
-    ROUTE === 'exchange'
-      ? {
-          url,
-          requests: [
-            {
-              method: 'POST',
-              path: '/v1/token/google',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ idToken: googlePool[next++ % googlePool.length] }) }),
-            },
-          ],
-        }
-      : { url: `${url}${ROUTE === 'unguarded' ? '/bench/unguarded' : '/v1/me'}`, headers: { authorization: `Bearer ${idToken}` } };
-  const result = await autocannon({ ...opts, connections: 64, duration: SECONDS });
-  process.stdout.write(`${ROUTE}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms\n`);
+  // Exchanges need a Google ID token each (replay protection is on); wrk (bench/wrk.ts) sends each once.
+  const target: WrkTarget = { url: '', pid: child.pid as number, mode: 'static' };
+  if (ROUTE === 'exchange') {
+    const tokens = await googleIdTokens(fake.google.keys[0]!, WEB_CLIENT_ID, SECONDS * 8000);
+    const file = path.join(profDir, 'google.txt');
+    writeFileSync(file, `${tokens.join('\n')}\n`);
+    Object.assign(target, { url: `${url}/v1/token/google`, mode: 'exchange', file, offset: 0, limit: tokens.length });
+  } else {
+    Object.assign(target, { url: `${url}${ROUTE === 'unguarded' ? '/bench/unguarded' : '/v1/me'}`, headers: { authorization: `Bearer ${idToken}` } });
+  }
+  const result = await runWrk(target, SECONDS, 64);
+  process.stdout.write(
+    `${ROUTE}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(1)} ms, server CPU ${result.cpuMsPerRequest.toFixed(3)} ms per request ` +
+      `(main thread ${result.mainCpuMsPerRequest.toFixed(3)} ms), ${result.cores.toFixed(2)} cores, non-2xx ${result.non2xx}\n`,
+  );
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');

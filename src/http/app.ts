@@ -17,7 +17,7 @@ import { securityHeaderSetter } from './security-headers';
 import { type AdminDeps, adminRoutes } from './routes/admin';
 import { deviceRoutes } from './routes/device';
 import { type GoogleRouteDeps, googleRoutes } from './routes/google';
-import { authzRoutes } from './routes/authz';
+import { authzHandler, authzRoutes } from './routes/authz';
 import { healthRoutes } from './routes/health';
 import { meRoutes } from './routes/me';
 import { type MetricsEndpoint, metricsRoutes } from './routes/metrics';
@@ -30,7 +30,11 @@ import { ROUTING } from './routing';
 import { DEFAULT_REALM, sendError } from './send-error';
 import { rs256Scheduler } from '../jwt/rs256';
 import type { RequestListener } from 'node:http';
-import { fastMe, withFastMe } from './fast-me';
+import { fastMe } from './fast-me';
+import { fastAuthz } from './fast-authz';
+import { fastExchange } from './fast-exchange';
+import { type FastRoute, fastEdge, withFastLane } from './fast-lane';
+import { clientIpOf } from './client-ip';
 
 export interface AppDeps {
   logger: Logger;
@@ -66,6 +70,26 @@ export interface AppDeps {
 
 export type AppConfig = Pick<Config, 'maxBodyBytes' | 'hardening' | 'device' | 'authz' | 'cors'>;
 
+/** The app's JSON body parser (MAX_BODY_BYTES, objects and arrays only); the fast exchange parses with the same. */
+function jsonBody(config: AppConfig) {
+  return express.json({ limit: config.maxBodyBytes, strict: true });
+}
+
+/** A per-IP limit on the store (its counters live there: two limiters of one name share one budget). */
+function limiter(config: AppConfig, deps: AppDeps, name: string, perMinute: number) {
+  return rateLimit({ store: deps.store, name, perMinute, logger: deps.logger, onStoreError: config.hardening.rateLimitOnStoreError });
+}
+
+/** One budget per client IP for both doors to the exchange (POST /v1/token/google and POST /oauth/token). */
+function exchangeLimiter(config: AppConfig, deps: AppDeps) {
+  return limiter(config, deps, 'exchange', config.hardening.rateLimitExchangePerMinute);
+}
+
+/** The forward-auth handler of the app's routes and of the fast lane. */
+function authz(config: AppConfig, deps: AppDeps) {
+  return { verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger };
+}
+
 /** A fresh express app: no module-level state, everything comes from config and deps. */
 export function createApp(config: AppConfig, deps: AppDeps): Express {
   const { hardening } = config;
@@ -91,7 +115,7 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   // never turns its answer into a 400 or 413, which a proxy would not relay as a refusal of the token. And before
   // CORS: it answers proxies, for which any 2xx is a pass, so the original request's preflight (Envoy, Traefik's
   // preserveRequestMethod forward OPTIONS with Origin) must get forward-auth's verdict, never CORS's token-less 204.
-  authzRoutes({ verifier: deps.firebaseVerifier, settings: config.authz, logger: deps.logger }, app);
+  authzRoutes(authz(config, deps), app);
   // CORS_ORIGINS (and local mode's loopback origins): answers allowed preflights, marks allowed answers.
   if (corsEnabled(config.cors)) app.use(cors(config.cors));
   const requireAuth = requireFirebaseAuth({ verifier: deps.firebaseVerifier, realm: DEFAULT_REALM, logger: deps.logger });
@@ -101,17 +125,10 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
   app.use(healthRoutes(deps.minter, deps.store, deps.audit));
   if (deps.metrics?.endpoint) app.use(metricsRoutes(deps.metrics.endpoint, deps.logger));
   app.use(openApiRoutes());
-  app.use(express.json({ limit: config.maxBodyBytes, strict: true }));
+  app.use(jsonBody(config));
 
-  const limit = (name: string, perMinute: number) => rateLimit({
-      store: deps.store,
-      name,
-      perMinute,
-      logger: deps.logger,
-      onStoreError: hardening.rateLimitOnStoreError,
-    });
-  // One limiter, one budget per client IP for both doors to the exchange.
-  const exchangeLimit = limit('exchange', hardening.rateLimitExchangePerMinute);
+  const limit = (name: string, perMinute: number) => limiter(config, deps, name, perMinute);
+  const exchangeLimit = exchangeLimiter(config, deps);
   app.use(tokenRoutes({ exchange: deps.exchange, limit: exchangeLimit }));
   app.use(oauthTokenRoutes({ exchange: deps.exchange, limit: exchangeLimit, maxBodyBytes: config.maxBodyBytes, logger: deps.logger }));
   app.use(nonceRoutes(deps.nonces, limit('nonce', hardening.rateLimitNoncePerMinute)));
@@ -141,17 +158,31 @@ export function createApp(config: AppConfig, deps: AppDeps): Express {
 }
 
 /**
- * The server's request listener: the fast `GET /v1/me` on node:http (src/http/fast-me.ts) in front of the app,
- * which answers everything else. Tests that drive the app itself (supertest) see the same answers through express.
+ * The fast lane's routes (src/http/fast-lane.ts): `GET /v1/me`, forward-auth and `POST /v1/token/google` on
+ * node:http, each in its plain case, with the app's own handlers, parser and limiter.
+ */
+export function fastRoutes(config: AppConfig, deps: AppDeps): FastRoute[] {
+  const edge = fastEdge({ logger: deps.logger, observe: deps.metrics?.observeRequest, setSecurityHeaders: securityHeaderSetter() });
+  const cors = corsEnabled(config.cors);
+  return [
+    fastMe({ verifier: deps.firebaseVerifier, logger: deps.logger, edge, corsEnabled: cors }),
+    fastAuthz(authzHandler(authz(config, deps)), edge),
+    fastExchange({
+      exchange: deps.exchange,
+      jsonBody: jsonBody(config),
+      limit: exchangeLimiter(config, deps).check,
+      clientIp: clientIpOf(config.hardening.trustProxy),
+      logger: deps.logger,
+      edge,
+      corsEnabled: cors,
+    }),
+  ];
+}
+
+/**
+ * The server's request listener: the fast lane in front of the app, which answers everything else. Tests that
+ * drive the app itself (supertest) see the same answers through express (test/http/fast-*.test.ts compare them).
  */
 export function createRequestListener(config: AppConfig, deps: AppDeps): RequestListener {
-  const app = createApp(config, deps);
-  const fast = fastMe({
-    verifier: deps.firebaseVerifier,
-    logger: deps.logger,
-    observe: deps.metrics?.observeRequest,
-    setSecurityHeaders: securityHeaderSetter(),
-    corsEnabled: corsEnabled(config.cors),
-  });
-  return withFastMe(app, fast);
+  return withFastLane(createApp(config, deps), fastRoutes(config, deps));
 }

@@ -1,4 +1,18 @@
+import type { IncomingMessage } from 'node:http';
 import { isIPv6 } from 'node:net';
+import proxyaddr from 'proxy-addr';
+
+/**
+ * The client's address as express's req.ip reads it under `trust proxy` set to these proxies (TRUST_PROXY):
+ * X-Forwarded-For believed only through them (proxy-addr, express's own), the socket's peer otherwise. For the
+ * fast lane (src/http/fast-exchange.ts), which answers without express.
+ */
+export function clientIpOf(trustProxy: readonly string[]): (req: IncomingMessage) => string | undefined {
+  if (trustProxy.length === 0) return (req) => req.socket.remoteAddress;
+  const trust = proxyaddr.compile([...trustProxy]);
+  return (req) => proxyaddr(req, trust);
+}
+
 
 /**
  * The rate-limit identity of a client address: IPv4 as is (IPv4-mapped IPv6 unwrapped), IPv6 by

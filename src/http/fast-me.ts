@@ -1,35 +1,30 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { FirebaseTokenVerifier, FirebaseUser } from '../auth/firebase-token-verifier';
-import { rs256Scheduler } from '../jwt/rs256';
+import type { Logger } from 'pino';
+import type { ServerResponse } from 'node:http';
 import { bearerToken } from './bearer';
-import { type RequestObserver, startRequestLog } from './request-logger';
+import type { FastEdge, FastRoute } from './fast-lane';
 import { ME_PATH, meBody } from './routes/me';
 import { DEFAULT_REALM, sendError, sendJson } from './send-error';
 
 export interface FastMeOptions {
   verifier: FirebaseTokenVerifier;
   logger: Logger;
-  observe?: RequestObserver;
-  /** The app's security headers (src/http/security-headers.ts), set on every answer as the app sets them. */
-  setSecurityHeaders: (res: ServerResponse) => void;
+  edge: FastEdge;
   /** CORS is on: a request with an Origin takes the app's path (the CORS headers are the app's business). */
   corsEnabled: boolean;
 }
 
 /**
  * `GET /v1/me` on plain node:http, in front of express: the hottest route, answered without express's router,
- * request and response decoration (BENCHMARKS.md: the express stack costs more than the verification it wraps).
- * It takes only the plain case: exactly `GET /v1/me` (no query), a well-formed `Authorization: Bearer <token>`, and
- * no Origin when CORS is on. Everything else (HEAD, another method, a query string, a missing or malformed header)
- * goes to the express app, which answers it as always. What it answers, it answers as the app does: the same
- * security headers, X-Request-Id and request log line (route `/v1/me`) and metrics, the same verifier (cache,
- * revocation), the same body, and refusals through the same sendError with the same challenge
- * (test/http/fast-me.test.ts compares the two answer for answer).
+ * request and response decoration. It takes only the plain case: exactly `GET /v1/me` (no query), a well-formed
+ * `Authorization: Bearer <token>`, and no Origin when CORS is on. Everything else (HEAD, another method, a query
+ * string, a missing or malformed header) goes to the express app, which answers it as always. What it answers, it
+ * answers as the app does: the same security headers, X-Request-Id and request log line (route `/v1/me`) and
+ * metrics, the same verifier (cache, revocation), the same body, and refusals through the same sendError with the
+ * same challenge (test/http/fast-lane.test.ts compares the two answer for answer).
  */
-export function fastMe(options: FastMeOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { verifier, logger, observe, setSecurityHeaders, corsEnabled } = options;
-  const route = () => ME_PATH;
+export function fastMe(options: FastMeOptions): FastRoute {
+  const { verifier, logger, edge, corsEnabled } = options;
   const accept = (res: ServerResponse, user: FirebaseUser) => sendJson(res, 200, meBody(user));
   const refuse = (res: ServerResponse, err: unknown) => sendError(res, err, { logger, realm: DEFAULT_REALM });
   return (req, res) => {
@@ -41,11 +36,9 @@ export function fastMe(options: FastMeOptions): (req: IncomingMessage, res: Serv
     } catch {
       return false; // no or a malformed credential: the app's answer (401 with a bare challenge, 400)
     }
-    rs256Scheduler.noteRequest();
-    setSecurityHeaders(res);
+    edge(req, res, ME_PATH);
     // What the app's CORS step adds to an answer without an Origin: it depends on Origin.
     if (corsEnabled) res.setHeader('Vary', 'Origin');
-    startRequestLog(logger, observe, req, res, route);
     let hit: FirebaseUser | undefined;
     try {
       hit = verifier.peek?.(token);
@@ -62,12 +55,5 @@ export function fastMe(options: FastMeOptions): (req: IncomingMessage, res: Serv
       (err: unknown) => refuse(res, err),
     );
     return true;
-  };
-}
-
-/** The server's request listener: the fast GET /v1/me first, the express app for everything else. */
-export function withFastMe(app: RequestListener, fast: (req: IncomingMessage, res: ServerResponse) => boolean): RequestListener {
-  return (req, res) => {
-    if (!fast(req, res)) app(req, res);
   };
 }

@@ -28,7 +28,7 @@ const extraFields = new WeakMap<ServerResponse, Record<string, string>>();
  * Adds fields to this request's one log line. The caller vouches for them: never a token, a query string or a
  * header's raw value (see `loggablePath`).
  */
-export function annotateRequestLog(res: Response, fields: Record<string, string>): void {
+export function annotateRequestLog(res: ServerResponse, fields: Record<string, string>): void {
   extraFields.set(res, { ...extraFields.get(res), ...fields });
 }
 

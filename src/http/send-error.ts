@@ -46,6 +46,11 @@ export function toErrorReply(err: unknown): ErrorReply {
     default:
       break;
   }
+  // The router's refusal of a path parameter with a bad %-escape (`/v1/authz/%zz`): the client's mistake, never a
+  // 500 (whose log line would carry the raw segment, which may be anything, a token included).
+  if (err instanceof URIError && parserError?.status === 400) {
+    return { status: 400, error: 'invalid_request', description: 'the request path has an invalid percent-encoding' };
+  }
   if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500 && parserError.expose) {
     return { status: parserError.status, error: 'invalid_request', description: 'the request could not be read' };
   }

@@ -1,4 +1,6 @@
-import type { Request, RequestHandler, Response, Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import type { Request, Router } from 'express';
 import type { Logger } from 'pino';
 import { type AuthzQuery, type AuthzRules, authzRules, checkAuthz } from '../../auth/authz-rules';
 import type { FirebaseTokenVerifier, FirebaseUser } from '../../auth/firebase-token-verifier';
@@ -26,7 +28,7 @@ const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 const METHOD = /^[A-Za-z-]{1,20}$/;
 const MAX_COOKIE_HEADER = 8192;
 
-function header(req: Request, name: string): string | undefined {
+function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -48,7 +50,7 @@ export function cookieValue(cookieHeader: string | undefined, name: string): str
  * A malformed credential is 401 invalid_token, never 400: nginx's auth_request turns any answer but
  * 2xx/401/403 into a 500, and a 401 lets the client see the bridge's challenge.
  */
-function tokenOf(req: Request, cookieName: string | undefined): string {
+function tokenOf(req: IncomingMessage, cookieName: string | undefined): string {
   try {
     return bearerToken(req.headers.authorization);
   } catch (err) {
@@ -67,10 +69,11 @@ function strings(value: unknown): string[] {
   return [];
 }
 
-function queryRules(req: Request): AuthzQuery {
-  // req.query parses the query string on each read; an empty one (the common case) is not parsed at all.
-  if (!req.originalUrl.includes('?')) return { claim: [], emailDomain: [] };
-  return { claim: strings(req.query.claim), emailDomain: strings(req.query.email_domain) };
+/** The rules a query string adds, parsed as express 5 parses req.query (node:querystring); none without a query. */
+function queryRules(query: string | undefined): AuthzQuery {
+  if (query === undefined || query === '') return { claim: [], emailDomain: [] };
+  const parsed = parseQuery(query);
+  return { claim: strings(parsed.claim), emailDomain: strings(parsed.email_domain) };
 }
 
 /**
@@ -78,12 +81,12 @@ function queryRules(req: Request): AuthzQuery {
  * config sets them), Traefik and Caddy X-Forwarded-Method / X-Forwarded-Uri, Envoy the request itself
  * under /v1/authz/. Only the path is logged: a query string may carry a token.
  */
-function annotateOriginal(req: Request, res: Response): void {
+function annotateOriginal(req: IncomingMessage, res: ServerResponse, path: string): void {
   const fields: Record<string, string> = {};
-  const under = req.path.startsWith(`${AUTHZ_PATH}/`);
+  const under = path.startsWith(`${AUTHZ_PATH}/`);
   const method = header(req, 'x-original-method') ?? header(req, 'x-forwarded-method') ?? (under ? req.method : undefined);
   if (method !== undefined) fields.originalMethod = METHOD.test(method) ? method.toUpperCase() : '?';
-  const uri = header(req, 'x-original-uri') ?? header(req, 'x-forwarded-uri') ?? (under ? req.path.slice(AUTHZ_PATH.length) : undefined);
+  const uri = header(req, 'x-original-uri') ?? header(req, 'x-forwarded-uri') ?? (under ? path.slice(AUTHZ_PATH.length) : undefined);
   if (uri !== undefined) fields.originalPath = loggablePath(uri);
   if (method !== undefined || uri !== undefined) annotateRequestLog(res, fields);
 }
@@ -107,19 +110,29 @@ export function authzHeaders(user: FirebaseUser): Record<string, string> {
   return headers;
 }
 
+/** The route patterns forward-auth answers at (the request log names the one that matched). */
+export const AUTHZ_ROUTES = { exact: AUTHZ_PATH, under: `${AUTHZ_PATH}/{*rest}` } as const;
+
+/**
+ * Answers one forward-auth request: `path` is the request's path (no query string), `query` its query string
+ * (without the `?`; undefined when it has none). On node:http's request and response: the express routes below and
+ * the fast lane (src/http/fast-authz.ts) call the same function.
+ */
+export type AuthzHandler = (req: IncomingMessage, res: ServerResponse, path: string, query: string | undefined) => void;
+
 /**
  * Forward-auth for reverse proxies: nginx auth_request, Traefik ForwardAuth, Envoy ext_authz (HTTP), Caddy
  * forward_auth. Any method, `/v1/authz` and any path under it. A valid Firebase ID token that meets every
  * rule: 200 with X-Auth-Uid, X-Auth-Email, X-Auth-Email-Verified, X-Auth-Claims, X-Auth-Provider. No or a bad
  * token: 401 with WWW-Authenticate. A rule refuses: 403. The same verifier as /v1/me (verified-token cache,
- * revocation), answered synchronously on a cache hit. Mounted before the body parser: it never reads a body.
+ * revocation), answered synchronously on a cache hit. It never reads a body.
  */
-export function authzRoutes<R extends Pick<Router, 'route'>>(deps: AuthzDeps, on?: R): R | Router {
+export function authzHandler(deps: AuthzDeps): AuthzHandler {
   const { verifier, settings, logger } = deps;
   const realm = DEFAULT_REALM;
-  const fail = (res: Response, err: unknown): void => sendError(res, err, { logger, realm });
+  const fail = (res: ServerResponse, err: unknown): void => sendError(res, err, { logger, realm });
   const settingsRules = authzRules(settings, { claim: [], emailDomain: [] });
-  const allow = (res: Response, user: FirebaseUser, rules: AuthzRules): void => {
+  const allow = (res: ServerResponse, user: FirebaseUser, rules: AuthzRules): void => {
     let headers: Record<string, string>;
     try {
       checkAuthz(user.claims, rules);
@@ -129,10 +142,11 @@ export function authzRoutes<R extends Pick<Router, 'route'>>(deps: AuthzDeps, on
       return;
     }
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.status(200).end();
+    res.statusCode = 200;
+    res.end();
   };
-  const handler: RequestHandler = (req, res) => {
-    annotateOriginal(req, res);
+  return (req, res, path, query) => {
+    annotateOriginal(req, res, path);
     let token: string;
     let rules: AuthzRules;
     try {
@@ -141,7 +155,7 @@ export function authzRoutes<R extends Pick<Router, 'route'>>(deps: AuthzDeps, on
       // URI, `auth_request /v1/authz/?claim=admin` too: never silently dropped). Query rules only add
       // restrictions to the settings' (claims required, email domains allowed), so a client's own query at
       // /v1/authz/ (Envoy, for the path "/") can only refuse itself.
-      rules = req.path === AUTHZ_PATH || req.path === `${AUTHZ_PATH}/` ? authzRules(settings, queryRules(req)) : settingsRules;
+      rules = path === AUTHZ_PATH || path === `${AUTHZ_PATH}/` ? authzRules(settings, queryRules(query)) : settingsRules;
       token = tokenOf(req, settings.cookieName);
     } catch (err) {
       fail(res, err);
@@ -158,11 +172,31 @@ export function authzRoutes<R extends Pick<Router, 'route'>>(deps: AuthzDeps, on
       (err: unknown) => fail(res, err),
     );
   };
+}
+
+/**
+ * A request target's path and query string (without the `?`; undefined when it has none), a fragment dropped, as
+ * express's req.path and req.query read them (parseurl).
+ */
+export function splitTarget(target: string): { path: string; query: string | undefined } {
+  const hash = target.indexOf('#');
+  const url = hash < 0 ? target : target.slice(0, hash);
+  const at = url.indexOf('?');
+  return at < 0 ? { path: url, query: undefined } : { path: url.slice(0, at), query: url.slice(at + 1) };
+}
+
+/**
+ * Forward-auth's routes (see authzHandler) on express: mounted before the body parser (it never reads a body) and
+ * before CORS (a proxy forwarding a preflight must get the token's verdict).
+ */
+export function authzRoutes<R extends Pick<Router, 'route'>>(deps: AuthzDeps, on?: R): R | Router {
+  const handle = authzHandler(deps);
+  const handler = (req: Request, res: ServerResponse) => handle(req, res, req.path, splitTarget(req.originalUrl).query);
   // On the app itself when given (the hot path: one router's dispatch less per request); strict either way.
   const router = on ?? strictRouter();
   // Two routes, not one with an array of paths: the request log names the matched pattern (a string).
   // route(path).all, not app.all: express's app.all adds one layer per HTTP method, a route's all() one for them all.
-  router.route(AUTHZ_PATH).all(handler);
-  router.route(`${AUTHZ_PATH}/{*rest}`).all(handler);
+  router.route(AUTHZ_ROUTES.exact).all(handler);
+  router.route(AUTHZ_ROUTES.under).all(handler);
   return router;
 }

@@ -1,5 +1,5 @@
 import type { RequestHandler, Router } from 'express';
-import type { ServerAuthCode, TokenExchange } from '../../auth/exchange';
+import type { ExchangeResult, ServerAuthCode, TokenExchange } from '../../auth/exchange';
 import { InvalidRequestError } from '../../errors';
 import { methodNotAllowed, strictRouter } from '../routing';
 
@@ -40,14 +40,24 @@ export function readServerAuthCode(body: Record<string, unknown>): ServerAuthCod
   return { code, redirectUri: redirectUri ?? '' };
 }
 
+export const TOKEN_PATH = '/v1/token/google';
+
+/**
+ * The exchange of a parsed request body (express.json's req.body): what POST /v1/token/google answers, on express
+ * (below) and on the fast lane (src/http/fast-exchange.ts).
+ */
+export async function exchangeBody(exchange: TokenRouteDeps['exchange'], body: unknown, clientIp: string | undefined): Promise<ExchangeResult> {
+  const idToken = readIdToken(body);
+  const code = readServerAuthCode(body as Record<string, unknown>);
+  return exchange.exchange(idToken, code, { clientIp });
+}
+
 /** POST /v1/token/google: a Google ID token (and optionally a server auth code) in, a Firebase custom token out. */
 export function tokenRoutes(deps: TokenRouteDeps): Router {
   const router = strictRouter();
-  router.post('/v1/token/google', deps.limit, async (req, res) => {
-    const idToken = readIdToken(req.body);
-    const code = readServerAuthCode(req.body as Record<string, unknown>);
-    res.json(await deps.exchange.exchange(idToken, code, { clientIp: req.ip }));
+  router.post(TOKEN_PATH, deps.limit, async (req, res) => {
+    res.json(await exchangeBody(deps.exchange, req.body, req.ip));
   });
-  router.all('/v1/token/google', methodNotAllowed('POST'));
+  router.all(TOKEN_PATH, methodNotAllowed('POST'));
   return router;
 }
