@@ -4,6 +4,7 @@ import { checkStringClaim, checkTimes } from '../jwt/claims';
 import type { JsonObject } from '../jwt/decode';
 import type { KeySetCache } from '../jwt/key-set-cache';
 import { checkSignature, decodeRs256 } from '../jwt/verify-jws';
+import { ON_LOOP } from '../jwt/rs256';
 import { OutcomeCounts } from '../outcomes';
 import { otherKindRefusal } from './token-kind';
 
@@ -77,7 +78,7 @@ export class GoogleIdTokenVerifier {
     if (typeof sub !== 'string' || !GOOGLE_SUB.test(sub)) {
       throw new InvalidTokenError('"sub" claim is missing or not a Google account ID', 'ERR_CLAIM_SUB');
     }
-    await checkSignature(decoded, this.options.keys);
+    await checkSignature(decoded, this.options.keys, ON_LOOP);
 
     const verified = payload.email_verified;
     return {

@@ -170,6 +170,7 @@ export function fastRoutes(config: AppConfig, deps: AppDeps): FastRoute[] {
     fastExchange({
       exchange: deps.exchange,
       jsonBody: jsonBody(config),
+      maxBodyBytes: config.maxBodyBytes,
       limit: exchangeLimiter(config, deps).check,
       clientIp: clientIpOf(config.hardening.trustProxy),
       logger: deps.logger,

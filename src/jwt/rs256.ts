@@ -94,3 +94,6 @@ export class Rs256Scheduler {
 
 /** The process's scheduler, shared by every verifier (the pool and the loop are per process). */
 export const rs256Scheduler = new Rs256Scheduler();
+
+/** Every check on the event loop: for a caller whose own heavier work already goes to the pool (see its use). */
+export const ON_LOOP: Pick<Rs256Scheduler, 'verify'> = { verify: verifyRs256 };

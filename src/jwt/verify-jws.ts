@@ -26,7 +26,7 @@ export function decodeRs256(token: unknown): DecodedJwt & { kid: string } {
 export async function checkSignature(
   decoded: DecodedJwt & { kid: string },
   keys: KeySetCache,
-  scheduler: Rs256Scheduler = rs256Scheduler,
+  scheduler: Pick<Rs256Scheduler, 'verify'> = rs256Scheduler,
 ): Promise<void> {
   const key = await keys.getKey(decoded.kid);
   if (!(await scheduler.verify(decoded.signingInput, decoded.signature, key))) {

@@ -48,6 +48,46 @@ describe('the audit hash chain', () => {
     expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
   });
 
+  it('a busy writer batches: events recorded one by one in separate turns take a few appends, each within batchMs', async () => {
+    const appendsWith = async (batchMs: number) => {
+      const file = tempLog();
+      let appends = 0;
+      const writer = new ChainWriter({
+        file,
+        includeEmail: false,
+        maxBytes: 0,
+        clock: Date.now,
+        logger: silent,
+        batchMs,
+        fs: {
+          ...nodeAuditFs,
+          async append(target: string, text: string) {
+            appends += 1;
+            await nodeAuditFs.append(target, text);
+          },
+        },
+      });
+      const started = Date.now();
+      for (let i = 0; i < 60; i += 1) {
+        writer.record({ event: 'test.event', n: i + 1 });
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const recordedFor = Date.now() - started;
+      // Written without a flush: the last batch starts at most batchMs after the last record.
+      const deadline = Date.now() + batchMs + 1000;
+      while (writer.status().lastSeq < 60 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(writer.status().lastSeq).toBe(60);
+      expect((await verifyChain(file)).ok).toBe(true);
+      await writer.close();
+      return { appends, recordedFor };
+    };
+    const batched = await appendsWith(50);
+    // One append per started 50 ms of recording (and the first at once), not one per event.
+    expect(batched.appends).toBeLessThanOrEqual(Math.ceil(batched.recordedFor / 50) + 2);
+    const eager = await appendsWith(0);
+    expect(eager.appends).toBeGreaterThan(batched.appends * 2);
+  });
+
   it('a large backlog is written in several appends (the event loop runs between them) and still verifies', async () => {
     const file = tempLog();
     await writeEvents(file, 1500);

@@ -1,6 +1,7 @@
 import { InvalidTokenError } from '../../src/errors';
 import { GoogleIdTokenVerifier } from '../../src/auth/google-id-token-verifier';
 import { MAX_TOKEN_LENGTH } from '../../src/jwt/decode';
+import { rs256Scheduler } from '../../src/jwt/rs256';
 import { manualClock } from '../../testkit/harness';
 import { type TestKey, generateTestKey } from '../../testkit/keys';
 import {
@@ -82,6 +83,18 @@ describe('GoogleIdTokenVerifier', () => {
         exp: NOW + 3590,
       });
       expect(identity.claims.iss).toBe(iss);
+    });
+
+    it('checks the signature on the event loop even when requests arrive together (the exchange signs on the pool)', async () => {
+      const tokens = await Promise.all(Array.from({ length: 6 }, (_, i) => token({ email: `u${i}@example.com` })));
+      rs256Scheduler.noteRequest();
+      rs256Scheduler.noteRequest();
+      const before = rs256Scheduler.stats();
+      const identities = await Promise.all(tokens.map((t) => verifier.verify(t)));
+      expect(identities.map((i) => i.email)).toEqual(tokens.map((_, i) => `u${i}@example.com`));
+      expect(rs256Scheduler.stats()).toEqual(before);
+      // A forged signature is still refused on the loop.
+      await expectInvalidToken(verifier.verify(await token({}, { kid: key.kid }, attacker)), 'ERR_JWS_SIGNATURE');
     });
 
     it('a token for the second client ID, signed by the second key of the set', async () => {

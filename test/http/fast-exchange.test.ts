@@ -97,6 +97,14 @@ describe('the fast exchange', () => {
     ['an unknown Content-Encoding', () => ({ ...json('{}'), headers: { 'content-type': 'application/json', 'content-encoding': 'zz' } }), 415],
     ['a junk token', () => json({ idToken: 'junk' }), 401],
     ['a BOM before the JSON', () => json('\ufeff{"idToken":"junk"}'), 401],
+    ['JSON whitespace before the object', () => json(' \r\n\t{"idToken":"junk"}'), 401],
+    ['whitespace only', () => json(' \n '), 400],
+    ['charset="UTF-8", no space', () => json({ idToken: 'junk' }, { 'content-type': 'application/json;charset="UTF-8"' }), 401],
+    ['a look-alike type', () => json({ idToken: 'junk' }, { 'content-type': 'application/jsonx' }), 400],
+    ['a +json type', () => json({ idToken: 'junk' }, { 'content-type': 'application/vnd.api+json' }), 400],
+    ['bytes that are not UTF-8', () => ({ ...json(''), body: Buffer.concat([Buffer.from('{"idToken":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]) }), 401],
+    ['a body just under MAX_BODY_BYTES (several chunks)', () => json({ idToken: 'x'.repeat(16 * 1024 - 20) }), 401],
+    ['a body one byte over MAX_BODY_BYTES', () => json({ idToken: 'x'.repeat(16 * 1024 - 13) }), 413],
   ])('%s: the app\'s refusal, by the fast lane', async (_name, init, status) => {
     const { fast, app } = await lanes.both('/v1/token/google', init);
     expect(fast.status).toBe(status);

@@ -69,9 +69,8 @@ function strings(value: unknown): string[] {
   return [];
 }
 
-/** The rules a query string adds, parsed as express 5 parses req.query (node:querystring); none without a query. */
-function queryRules(query: string | undefined): AuthzQuery {
-  if (query === undefined || query === '') return { claim: [], emailDomain: [] };
+/** The rules a query string adds, parsed as express 5 parses req.query (node:querystring). */
+function queryRules(query: string): AuthzQuery {
   const parsed = parseQuery(query);
   return { claim: strings(parsed.claim), emailDomain: strings(parsed.email_domain) };
 }
@@ -89,6 +88,21 @@ function annotateOriginal(req: IncomingMessage, res: ServerResponse, path: strin
   const uri = header(req, 'x-original-uri') ?? header(req, 'x-forwarded-uri') ?? (under ? path.slice(AUTHZ_PATH.length) : undefined);
   if (uri !== undefined) fields.originalPath = loggablePath(uri);
   if (method !== undefined || uri !== undefined) annotateRequestLog(res, fields);
+}
+
+/**
+ * The X-Auth-* headers of each user served from the verified-token cache: its user object is frozen and shared by
+ * every hit, so they are the same every time and are built once (weakly held: they go with the entry).
+ */
+const headerCache = new WeakMap<FirebaseUser, ReadonlyArray<readonly [string, string]>>();
+
+/** authzHeaders as name-value pairs, built once per cached user. */
+function authzHeaderList(user: FirebaseUser): ReadonlyArray<readonly [string, string]> {
+  const cached = headerCache.get(user);
+  if (cached !== undefined) return cached;
+  const list = Object.entries(authzHeaders(user));
+  if (Object.isFrozen(user) && Object.isFrozen(user.claims)) headerCache.set(user, list);
+  return list;
 }
 
 /** The X-Auth-* headers of a verified user. Throws AccessDeniedError when its uid cannot travel in a header. */
@@ -133,15 +147,15 @@ export function authzHandler(deps: AuthzDeps): AuthzHandler {
   const fail = (res: ServerResponse, err: unknown): void => sendError(res, err, { logger, realm });
   const settingsRules = authzRules(settings, { claim: [], emailDomain: [] });
   const allow = (res: ServerResponse, user: FirebaseUser, rules: AuthzRules): void => {
-    let headers: Record<string, string>;
+    let headers: ReadonlyArray<readonly [string, string]>;
     try {
       checkAuthz(user.claims, rules);
-      headers = authzHeaders(user);
+      headers = authzHeaderList(user);
     } catch (err) {
       fail(res, err);
       return;
     }
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    for (const [name, value] of headers) res.setHeader(name, value);
     res.statusCode = 200;
     res.end();
   };
@@ -155,7 +169,8 @@ export function authzHandler(deps: AuthzDeps): AuthzHandler {
       // URI, `auth_request /v1/authz/?claim=admin` too: never silently dropped). Query rules only add
       // restrictions to the settings' (claims required, email domains allowed), so a client's own query at
       // /v1/authz/ (Envoy, for the path "/") can only refuse itself.
-      rules = path === AUTHZ_PATH || path === `${AUTHZ_PATH}/` ? authzRules(settings, queryRules(query)) : settingsRules;
+      const ownQuery = query !== undefined && query !== '' && (path === AUTHZ_PATH || path === `${AUTHZ_PATH}/`);
+      rules = ownQuery ? authzRules(settings, queryRules(query)) : settingsRules;
       token = tokenOf(req, settings.cookieName);
     } catch (err) {
       fail(res, err);
