@@ -27,8 +27,6 @@ function arg(name: string, def: number): number {
 const MS = arg('ms', 1000);
 const USERS = arg('users', 30_000);
 const SAMPLES = arg('samples', 5);
-/** Replay marks in the memory store's expiry case. */
-const MARKS = arg('marks', 1_000_000);
 const POOL = 12_000;
 
 async function main(): Promise<void> {
@@ -146,31 +144,12 @@ async function main(): Promise<void> {
   const smallRatio = sz.serverSmall!.perSecond / sz.rawSmall!.perSecond;
   const largeRatio = sz.serverLarge!.perSecond / sz.rawLarge!.perSecond;
 
-  // --- the memory store's expiry: the longest write while a million replay marks expire at once ---
-  const { MemoryStore } = await import('../src/store/memory-store');
-  let fakeNow = Date.now();
-  const store = new MemoryStore(() => fakeNow, { maxEntries: 2 * MARKS });
-  for (let i = 0; i < MARKS; i += 1) await store.claim(`replay:${i}`, 3_600_000 + (i % 1000), fakeNow);
-  fakeNow += 7_200_000;
-  let longest = 0;
-  const writeTimes: number[] = [];
-  for (let i = 0; store.size > i && i < MARKS; i += 1) {
-    const t0 = process.hrtime.bigint();
-    await store.putIfAbsent(`nonce:${i}`, 300_000);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    longest = Math.max(longest, ms);
-    writeTimes.push(ms);
-  }
-  writeTimes.sort((a, b) => a - b);
-
-  printRows(`Cache hits, token size, store expiry (medians of ${SAMPLES} interleaved samples)`, [
+  printRows(`Cache hits, token size (medians of ${SAMPLES} interleaved samples)`, [
     { case: 'cache hit (peek, a fresh copy of the token string), cache full (10,000 entries), 4 hot tokens vs 1 entry', figure: `${fmt(hits.full!.perSecond)}/s`, peer: `${fmt(hits.one!.perSecond)}/s`, ratio: hits.full!.perSecond / hits.one!.perSecond, target: '≥0.8×', pass: hits.full!.perSecond / hits.one!.perSecond >= 0.8 },
     { case: `server path (all misses) vs raw crypto.verify, ${sizes.small}-character tokens`, figure: `${fmt(sz.serverSmall!.perSecond)}/s (${us(sz.serverSmall!).toFixed(1)} µs)`, peer: `${fmt(sz.rawSmall!.perSecond)}/s (${us(sz.rawSmall!).toFixed(1)} µs)`, ratio: smallRatio },
     { case: `same, ${sizes.large}-character tokens`, figure: `${fmt(sz.serverLarge!.perSecond)}/s (${us(sz.serverLarge!).toFixed(1)} µs)`, peer: `${fmt(sz.rawLarge!.perSecond)}/s (${us(sz.rawLarge!).toFixed(1)} µs)`, ratio: largeRatio },
     { case: `token size ${sizes.small} → ${sizes.large}: server path's ratio to raw at the large size vs at the small (1 = the server path grows exactly as raw verify; growth in µs: server +${(us(sz.serverLarge!) - us(sz.serverSmall!)).toFixed(1)}, raw +${(us(sz.rawLarge!) - us(sz.rawSmall!)).toFixed(1)})`, figure: largeRatio.toFixed(2), peer: smallRatio.toFixed(2), ratio: largeRatio / smallRatio, target: '≥0.9×', pass: largeRatio / smallRatio >= 0.9 },
-    { case: `memory store: longest write (each sweeps up to 17 expired marks) while ${fmt(MARKS)} replay marks expire at once (${fmt(writeTimes.length)} writes: median ${(writeTimes[writeTimes.length >> 1] ?? 0).toFixed(3)} ms, 99.9th percentile ${(writeTimes[Math.floor(writeTimes.length * 0.999)] ?? 0).toFixed(3)} ms; the longest includes any GC pause)`, figure: `${longest.toFixed(2)} ms`, peer: '5 ms', ratio: longest / 5, target: '<5 ms', pass: longest < 5 },
   ]);
-  await store.close();
 
   // --- signing ---
   const saKey = parseServiceAccountKey(JSON.stringify(account.json), 'bench');

@@ -2,7 +2,7 @@
  * npm run bench: every benchmark, one after the other, each in its own process (so none disturbs
  * another's heap or JIT), printing figure, peer figure from the same run, and ratio.
  *   npm run bench                 everything (about 5 to 6 minutes on 2 idle cores; http needs wrk)
- *   npm run bench -- micro http   a subset: micro, middleware, memory, http, metrics
+ *   npm run bench -- micro http   a subset: micro, store, middleware, memory, http, metrics
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '..');
 const steps: Array<{ name: string; args: string[] }> = [
   { name: 'micro', args: ['--import', 'tsx', 'bench/micro.ts'] },
+  { name: 'store', args: ['--import', 'tsx', 'bench/store-expiry.ts'] },
   { name: 'middleware', args: ['--import', 'tsx', 'bench/middleware.ts'] },
   { name: 'memory', args: ['--expose-gc', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '1'] },
   { name: 'memory', args: ['--expose-gc', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '2'] },

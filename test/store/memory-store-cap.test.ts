@@ -183,3 +183,26 @@ describe('MemoryStore cap over HTTP', () => {
     expect((deps.store as MemoryStore).size).toBe(100);
   });
 });
+
+describe('MemoryStore expiry order (its heap, across storage segments)', () => {
+  it('20,000 marks with random lifetimes, half expired: a full store frees exactly the expired ones, never a live one', async () => {
+    const clock = manualClock();
+    const N = 20_000;
+    const store = new MemoryStore(clock, { maxEntries: N });
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const ttls = Array.from({ length: N }, () => 1000 + Math.floor(random() * 100_000));
+    for (let i = 0; i < N; i += 1) expect(await store.putIfAbsent(`mark:${i}`, ttls[i] as number)).toBe(true);
+    // Some expire now, taken out of the middle of the heap; they are gone, and the others still held.
+    for (let i = 0; i < N; i += 7) expect(await store.take(`mark:${i}`)).toBe(true);
+    const taken = Math.ceil(N / 7);
+    clock.advance(50_000);
+    const expired = ttls.filter((ttl, i) => i % 7 !== 0 && ttl <= 50_000).length;
+    // Every new mark takes the room of a taken or an expired one; the heap must find each expired one in turn.
+    for (let i = 0; i < taken + expired; i += 1) expect(await store.putIfAbsent(`new:${i}`, 200_000)).toBe(true);
+    await expect(store.putIfAbsent('one-too-many', 200_000)).rejects.toThrow(/full of unexpired/);
+    for (let i = 0; i < N; i += 1) {
+      if (i % 7 !== 0 && (ttls[i] as number) > 50_000) expect([i, await store.putIfAbsent(`mark:${i}`, 1000)]).toEqual([i, false]);
+    }
+  });
+});
