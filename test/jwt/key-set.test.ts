@@ -181,5 +181,12 @@ describe('decodeBase64Url', () => {
       check(Array.from({ length: len }, () => alphabet[Math.floor(rand() * 64)]).join(''));
     }
     for (const junk of ['AQ=', 'A Q', 'AQ\n', 'Ä', 'AQ.', '+/', '____=']) check(junk);
+    // One character of a valid segment replaced by each of the first 384 code units, a few far ones and a
+    // surrogate pair, at each place, for segments of every length mod 4: the decoder's own leniency (it skips or
+    // stops at what it does not know, and takes '+' and '/') never lets a second spelling through.
+    const odd = [...Array.from({ length: 384 }, (_, c) => String.fromCharCode(c)), '\u2028', '\ud800', '\ufffd', '\u{1f600}'];
+    for (const base of ['QUJDRA', 'QUJDREU', 'QUJDREVG', 'QUJDREVGRw']) {
+      for (let at = 0; at < base.length; at += 1) for (const ch of odd) check(`${base.slice(0, at)}${ch}${base.slice(at + 1)}`);
+    }
   });
 });
