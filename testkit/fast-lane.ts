@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp, fastRoutes } from '../src/http/app';
 import { createHttpServer } from '../src/http/http-server';
 import { withFastLane } from '../src/http/fast-lane';
-import type { TestBridge } from './harness';
+import { FakeGoogle } from './fake-google';
+import { type TestBridge, bridgeFor } from './harness';
 import { type BridgeFetch, bridgeFetch } from './openapi-fetch';
 
 /** Headers that differ between any two answers whatever answered them. */
@@ -87,4 +88,32 @@ export async function twoLanes(bridge: TestBridge): Promise<TwoLanes> {
       await Promise.all([fast.server, plain.server].map((s) => new Promise((resolve) => s.close(resolve))));
     },
   };
+}
+
+export interface LaneFixture {
+  fake: FakeGoogle;
+  bridge: TestBridge;
+  lanes: TwoLanes;
+}
+
+/**
+ * For a describe block: a fake Google, a bridge on it (with `env`) and its two lanes, started before the block's
+ * tests and closed after them; the lanes' counts start from zero in each test.
+ */
+export function useTwoLanes(env: Record<string, string> = {}): LaneFixture {
+  const fixture = {} as LaneFixture;
+  beforeAll(async () => {
+    fixture.fake = await FakeGoogle.start();
+    fixture.bridge = bridgeFor(fixture.fake, { env });
+    fixture.lanes = await twoLanes(fixture.bridge);
+  });
+  afterAll(async () => {
+    await fixture.lanes?.close();
+    await fixture.fake?.close();
+  });
+  beforeEach(() => {
+    fixture.lanes.taken.fast = 0;
+    fixture.lanes.taken.app = 0;
+  });
+  return fixture;
 }

@@ -25,11 +25,12 @@ export interface FastExchangeOptions {
 
 /**
  * `POST /v1/token/google` on node:http, in front of express: what the app does for it, in the app's order, without
- * the router: a plain JSON body read and parsed as the app's parser would (src/http/json-body.ts), any other through
- * the app's own parser (so every malformed, oversized, compressed or mis-typed body gets the app's refusal), the exchange's rate limit, then the exchange (src/http/routes/token.ts's exchangeBody) and its
- * answer or refusal through sendJson / sendError, as the app's handler and error handler write them. Taken when
- * the target is exactly the path and the method POST, and, with CORS on, no Origin came; everything else goes to
- * the app (test/http/fast-lane.test.ts compares the two answer for answer).
+ * the router. A plain JSON body is read and parsed as the app's parser would (src/http/json-body.ts), any other
+ * through the app's own parser (so every malformed, oversized, compressed or mis-typed body gets the app's
+ * refusal); then the exchange's rate limit, then the exchange (src/http/routes/token.ts's exchangeBody), its answer
+ * or refusal written by sendJson / sendError as the app's handler and error handler write them. Taken when the
+ * target is exactly the path and the method POST, and, with CORS on, no Origin came; everything else goes to the
+ * app (test/http/fast-exchange.test.ts compares the two answer for answer).
  */
 export function fastExchange(options: FastExchangeOptions): FastRoute {
   const { exchange, jsonBody, maxBodyBytes, limit, clientIp, logger, edge, corsEnabled } = options;

@@ -21,7 +21,7 @@ export interface FastMeOptions {
  * string, a missing or malformed header) goes to the express app, which answers it as always. What it answers, it
  * answers as the app does: the same security headers, X-Request-Id and request log line (route `/v1/me`) and
  * metrics, the same verifier (cache, revocation), the same body, and refusals through the same sendError with the
- * same challenge (test/http/fast-lane.test.ts compares the two answer for answer).
+ * same challenge (test/http/fast-me.test.ts compares the two answer for answer).
  */
 export function fastMe(options: FastMeOptions): FastRoute {
   const { verifier, logger, edge, corsEnabled } = options;

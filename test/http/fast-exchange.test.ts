@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { FakeGoogle } from '../../testkit/fake-google';
 import { type TestBridge, bridgeFor } from '../../testkit/harness';
-import { type LaneAnswer, type TwoLanes, twoLanes } from '../../testkit/fast-lane';
+import { type LaneAnswer, twoLanes, useTwoLanes } from '../../testkit/fast-lane';
 
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',
@@ -38,47 +37,31 @@ async function auditEvents(bridge: TestBridge): Promise<Array<Record<string, unk
  * events and request log line; what it does not take (CORS with an Origin, another method, a query) reaches the app.
  */
 describe('the fast exchange', () => {
-  let fake: FakeGoogle;
-  let bridge: TestBridge;
-  let lanes: TwoLanes;
-
-  beforeAll(async () => {
-    fake = await FakeGoogle.start();
-    bridge = bridgeFor(fake, { env: { RATE_LIMIT_EXCHANGE_PER_MINUTE: '1000' } });
-    lanes = await twoLanes(bridge);
-  });
-  afterAll(async () => {
-    await lanes.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    lanes.taken.fast = 0;
-    lanes.taken.app = 0;
-  });
+  const fixture = useTwoLanes({ RATE_LIMIT_EXCHANGE_PER_MINUTE: '1000' });
 
   it('a Google ID token in, a custom token out: the app\'s answer (the same user, uid, claims, headers)', async () => {
-    const [a, b] = [await fake.googleIdToken(), await fake.googleIdToken()];
-    const fast = await lanes.send('fast', '/v1/token/google', json({ idToken: a }));
-    const app = await lanes.send('app', '/v1/token/google', json({ idToken: b }));
+    const [a, b] = [await fixture.fake.googleIdToken(), await fixture.fake.googleIdToken()];
+    const fast = await fixture.lanes.send('fast', '/v1/token/google', json({ idToken: a }));
+    const app = await fixture.lanes.send('app', '/v1/token/google', json({ idToken: b }));
     expect(fast.status).toBe(200);
     expect(JSON.parse(fast.body)).toMatchObject({ uid: 'google:110169484474386276334', expiresIn: 3600 });
     expect(timeless(fast)).toEqual(timeless(app));
     expect(fast.headers['cache-control']).toBe('no-store');
     // One budget: the fast lane's exchange counted, then the app's.
     expect([fast.headers['ratelimit-remaining'], app.headers['ratelimit-remaining']]).toEqual(['999', '998']);
-    expect(lanes.taken).toEqual({ fast: 1, app: 0 });
+    expect(fixture.lanes.taken).toEqual({ fast: 1, app: 0 });
   });
 
   it('one replay guard for both: a token spent on one is refused on the other, with the same answer', async () => {
-    const token = await fake.googleIdToken();
-    expect((await lanes.send('fast', '/v1/token/google', json({ idToken: token }))).status).toBe(200);
-    const { fast, app } = await lanes.both('/v1/token/google', json({ idToken: token }));
+    const token = await fixture.fake.googleIdToken();
+    expect((await fixture.lanes.send('fast', '/v1/token/google', json({ idToken: token }))).status).toBe(200);
+    const { fast, app } = await fixture.lanes.both('/v1/token/google', json({ idToken: token }));
     expect(fast.status).toBe(401);
     expect({ ...fast, headers: { ...fast.headers, 'ratelimit-remaining': undefined } }).toEqual({ ...app, headers: { ...app.headers, 'ratelimit-remaining': undefined } });
     expect(JSON.parse(fast.body)).toMatchObject({ error: 'invalid_token' });
-    const other = await fake.googleIdToken();
-    expect((await lanes.send('app', '/v1/token/google', json({ idToken: other }))).status).toBe(200);
-    expect((await lanes.send('fast', '/v1/token/google', json({ idToken: other }))).status).toBe(401);
+    const other = await fixture.fake.googleIdToken();
+    expect((await fixture.lanes.send('app', '/v1/token/google', json({ idToken: other }))).status).toBe(200);
+    expect((await fixture.lanes.send('fast', '/v1/token/google', json({ idToken: other }))).status).toBe(401);
   });
 
   it.each<[string, () => RequestInit, number]>([
@@ -106,27 +89,27 @@ describe('the fast exchange', () => {
     ['a body just under MAX_BODY_BYTES (several chunks)', () => json({ idToken: 'x'.repeat(16 * 1024 - 20) }), 401],
     ['a body one byte over MAX_BODY_BYTES', () => json({ idToken: 'x'.repeat(16 * 1024 - 13) }), 413],
   ])('%s: the app\'s refusal, by the fast lane', async (_name, init, status) => {
-    const { fast, app } = await lanes.both('/v1/token/google', init);
+    const { fast, app } = await fixture.lanes.both('/v1/token/google', init);
     expect(fast.status).toBe(status);
     const withoutCount = (a: LaneAnswer) => ({ ...a, headers: { ...a.headers, 'ratelimit-remaining': undefined, 'ratelimit-reset': undefined } });
     expect(withoutCount(fast)).toEqual(withoutCount(app));
-    expect(lanes.taken).toEqual({ fast: 1, app: 0 });
+    expect(fixture.lanes.taken).toEqual({ fast: 1, app: 0 });
   });
 
   it('the audit events and the request log line are the app\'s', async () => {
-    const before = (await auditEvents(bridge)).length;
-    const logsBefore = bridge.logs.lines.length;
-    await lanes.send('fast', '/v1/token/google', json({ idToken: await fake.googleIdToken() }, { 'x-request-id': 'fx-1' }));
-    await lanes.send('app', '/v1/token/google', json({ idToken: await fake.googleIdToken() }, { 'x-request-id': 'fx-2' }));
-    await lanes.send('fast', '/v1/token/google', json({ idToken: 'junk' }, { 'x-request-id': 'fx-3' }));
-    await lanes.send('app', '/v1/token/google', json({ idToken: 'junk' }, { 'x-request-id': 'fx-4' }));
-    const events = (await auditEvents(bridge)).slice(before).map(({ seq: _s, time: _t, prev: _p, hash: _h, ...rest }) => rest);
+    const before = (await auditEvents(fixture.bridge)).length;
+    const logsBefore = fixture.bridge.logs.lines.length;
+    await fixture.lanes.send('fast', '/v1/token/google', json({ idToken: await fixture.fake.googleIdToken() }, { 'x-request-id': 'fx-1' }));
+    await fixture.lanes.send('app', '/v1/token/google', json({ idToken: await fixture.fake.googleIdToken() }, { 'x-request-id': 'fx-2' }));
+    await fixture.lanes.send('fast', '/v1/token/google', json({ idToken: 'junk' }, { 'x-request-id': 'fx-3' }));
+    await fixture.lanes.send('app', '/v1/token/google', json({ idToken: 'junk' }, { 'x-request-id': 'fx-4' }));
+    const events = (await auditEvents(fixture.bridge)).slice(before).map(({ seq: _s, time: _t, prev: _p, hash: _h, ...rest }) => rest);
     expect(events).toHaveLength(4);
     expect(events[0]).toEqual(events[1]);
     expect(events[2]).toEqual(events[3]);
     expect(events[0]).toMatchObject({ outcome: 'ok', uid: 'google:110169484474386276334', ip: expect.stringMatching(/127\.0\.0\.1/) });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const lines = bridge.logs.lines.slice(logsBefore).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = fixture.bridge.logs.lines.slice(logsBefore).map((l) => JSON.parse(l) as Record<string, unknown>);
     const byId = (id: string) => {
       const { ms: _ms, time: _time, reqId: _reqId, ...rest } = lines.find((l) => l.reqId === id && l.msg === 'request') ?? {};
       return rest;
@@ -139,7 +122,7 @@ describe('the fast exchange', () => {
   });
 
   it('one rate limit for both lanes: the same 429, Retry-After and RateLimit-* headers', async () => {
-    const limited = bridgeFor(fake, { env: { RATE_LIMIT_EXCHANGE_PER_MINUTE: '2' } });
+    const limited = bridgeFor(fixture.fake, { env: { RATE_LIMIT_EXCHANGE_PER_MINUTE: '2' } });
     const two = await twoLanes(limited);
     try {
       const junk = () => json({ idToken: 'junk' });
@@ -157,7 +140,7 @@ describe('the fast exchange', () => {
   });
 
   it('TRUST_PROXY: the forwarded client\'s address, as req.ip reads it, for the limit and the audit trail', async () => {
-    const proxied = bridgeFor(fake, { env: { RATE_LIMIT_EXCHANGE_PER_MINUTE: '1', TRUST_PROXY: 'loopback' } });
+    const proxied = bridgeFor(fixture.fake, { env: { RATE_LIMIT_EXCHANGE_PER_MINUTE: '1', TRUST_PROXY: 'loopback' } });
     const two = await twoLanes(proxied);
     try {
       const from = (ip: string) => json({ idToken: 'junk' }, { 'x-forwarded-for': ip });
@@ -174,10 +157,10 @@ describe('the fast exchange', () => {
   });
 
   it('leaves to the app: another method, a query string, and with CORS on a request with an Origin', async () => {
-    expect((await lanes.send('fast', '/v1/token/google', { method: 'GET' })).status).toBe(405);
-    expect((await lanes.send('fast', '/v1/token/google?x=1', json({ idToken: 'junk' }))).status).toBe(401);
-    expect(lanes.taken).toEqual({ fast: 0, app: 2 });
-    const cors = bridgeFor(fake, { env: { CORS_ORIGINS: 'https://app.example.com' } });
+    expect((await fixture.lanes.send('fast', '/v1/token/google', { method: 'GET' })).status).toBe(405);
+    expect((await fixture.lanes.send('fast', '/v1/token/google?x=1', json({ idToken: 'junk' }))).status).toBe(401);
+    expect(fixture.lanes.taken).toEqual({ fast: 0, app: 2 });
+    const cors = bridgeFor(fixture.fake, { env: { CORS_ORIGINS: 'https://app.example.com' } });
     const two = await twoLanes(cors);
     try {
       const origin = json({ idToken: 'junk' }, { origin: 'https://app.example.com' });
