@@ -7,6 +7,7 @@
 import { FakeGoogle } from '../testkit/fake-google';
 import { WEB_CLIENT_ID, bridgeFor } from '../testkit/harness';
 import { googleIdTokens } from './common';
+import { ReplayGuard } from '../src/auth/replay-guard';
 
 const countArg = process.argv.indexOf('--count');
 const COUNT = countArg >= 0 ? Number(process.argv[countArg + 1]) : 4000;
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
   };
   await time('verify a Google ID token', (t) => googleVerifier.verify(t), 0);
   await time('mint a custom token (async sign)', (_t, i) => minter.mint(`google:${i}`, { email: 'a@example.com' }), 0);
+  const verified = await Promise.all(tokens.slice(COUNT, COUNT + 8).map((t) => googleVerifier.verify(t)));
+  const replay = new ReplayGuard(bridge.deps.store, Date.now, 60);
+  await time('mark a token in the replay guard (memory store)', (t) => replay.claim(`${t}x`, (verified[0] as { exp: number }).exp, Math.floor(Date.now() / 1000)), 0);
+  await time('record an audit line (queued; written in batches)', (_t, i) => bridge.deps.audit.record({ event: 'token.exchange', outcome: 'ok', uid: `google:${i}`, email: 'a@example.com', ip: '127.0.0.1', linkRequested: false }), 0);
   await time('the whole exchange (verify..mint, audit)', (t) => exchange.exchange(t, undefined, { clientIp: '127.0.0.1' }), COUNT);
   await bridge.deps.audit.flush();
   bridge.deps.signing?.stop();

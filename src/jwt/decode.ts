@@ -1,5 +1,5 @@
 import { InvalidTokenError } from '../errors';
-import { decodeBase64Url } from './base64url';
+import { decodeBase64Url, decodeBase64UrlInto } from './base64url';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -14,12 +14,15 @@ export interface DecodedJwt {
 /** Tokens longer than this are refused before any parsing (Google's are ~1 KiB). */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
+/** Where a header or payload is decoded before it is parsed: never held past one synchronous parseSegment. */
+const SEGMENT_SCRATCH = Buffer.alloc(MAX_TOKEN_LENGTH);
+
 function parseSegment(segment: string, what: string): JsonObject {
-  const bytes = decodeBase64Url(segment);
-  if (!bytes || bytes.length === 0) throw new InvalidTokenError(`malformed token ${what}`, 'ERR_JWT_MALFORMED');
+  const length = decodeBase64UrlInto(segment, SEGMENT_SCRATCH);
+  if (length === undefined || length === 0) throw new InvalidTokenError(`malformed token ${what}`, 'ERR_JWT_MALFORMED');
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(SEGMENT_SCRATCH.toString('utf8', 0, length));
   } catch {
     throw new InvalidTokenError(`malformed token ${what}`, 'ERR_JWT_MALFORMED');
   }

@@ -1,4 +1,4 @@
-import { decodeBase64Url } from '../../src/jwt/base64url';
+import { decodeBase64Url, decodeBase64UrlInto } from '../../src/jwt/base64url';
 import { type KeyObject, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { KeySetFormatError } from '../../src/errors';
 import { parseKeySet } from '../../src/jwt/key-set';
@@ -161,6 +161,13 @@ describe('decodeBase64Url', () => {
     expect(decodeBase64Url('')?.length).toBe(0);
   });
 
+  it('refuses, in the scratch-buffer form, a segment whose bytes would not fit the scratch', () => {
+    const scratch = Buffer.alloc(3);
+    expect(decodeBase64UrlInto('QUJD', scratch)).toBe(3);
+    expect(scratch.toString()).toBe('ABC');
+    expect(decodeBase64UrlInto('QUJDRA', scratch)).toBeUndefined();
+  });
+
   it('agrees with "decode, encode again, compare" on every 2- and 3-character string and on random ones', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const reference = (s: string) => {
@@ -168,7 +175,13 @@ describe('decodeBase64Url', () => {
       const bytes = Buffer.from(s, 'base64url');
       return bytes.toString('base64url') === s ? bytes.toString('hex') : undefined;
     };
-    const check = (s: string) => expect([s, decodeBase64Url(s)?.toString('hex')]).toEqual([s, reference(s)]);
+    // The same answer from the scratch-buffer form (a scratch holding older bytes, as it does between tokens).
+    const scratch = Buffer.alloc(64, 0xa5);
+    const into = (s: string) => {
+      const n = decodeBase64UrlInto(s, scratch);
+      return n === undefined ? undefined : scratch.toString('hex', 0, n);
+    };
+    const check = (s: string) => expect([s, decodeBase64Url(s)?.toString('hex'), into(s)]).toEqual([s, reference(s), reference(s)]);
     for (const a of alphabet) for (const b of alphabet) {
       check(`${a}${b}`);
       check(`QUJD${a}${b}`);
@@ -185,7 +198,7 @@ describe('decodeBase64Url', () => {
     // surrogate pair, at each place, for segments of every length mod 4: the decoder's own leniency (it skips or
     // stops at what it does not know, and takes '+' and '/') never lets a second spelling through.
     const odd = [...Array.from({ length: 384 }, (_, c) => String.fromCharCode(c)), '\u2028', '\ud800', '\ufffd', '\u{1f600}'];
-    for (const base of ['QUJDRA', 'QUJDREU', 'QUJDREVG', 'QUJDREVGRw']) {
+    for (const base of ['QQ', 'QUI', 'QUJDRA', 'QUJDREU', 'QUJDREVG', 'QUJDREVGRw']) {
       for (let at = 0; at < base.length; at += 1) for (const ch of odd) check(`${base.slice(0, at)}${ch}${base.slice(at + 1)}`);
     }
   });
