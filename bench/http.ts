@@ -6,8 +6,8 @@
  * firebase-admin verifyIdToken route; and on firebridge's own bench server (bench/server.ts) the same exchange
  * signing with firebase-admin. The fake Google (testkit/fake-google.ts) runs here; firebase-admin reaches it
  * through a loopback TLS relay.
- *   node --import tsx bench/http.ts [--seconds 3] [--connections 64] [--rounds 3] [--threadpool 4]
- *        [--fb-tokens 90000] [--google-tokens 45000] [--only table,saturation,burst,cold]
+ *   node --import tsx bench/http.ts [--seconds 3] [--connections 64] [--rounds 5] [--threadpool 4]
+ *        [--fb-tokens 200000] [--google-tokens 90000] [--only table,saturation,burst,cold]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,12 +28,12 @@ function arg(name: string, def: number): number {
 }
 const SECONDS = arg('seconds', 3);
 const CONNECTIONS = arg('connections', 64);
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = arg('rounds', 5);
 /** UV_THREADPOOL_SIZE of every server process (Node's default is 4). */
 const THREADPOOL = arg('threadpool', 4);
 /** Never-seen Firebase ID tokens (each sent to firebridge at most once) and Google ID tokens for exchanges. */
-const FB_TOKENS = arg('fb-tokens', 90_000);
-const GOOGLE_TOKENS = arg('google-tokens', 45_000);
+const FB_TOKENS = arg('fb-tokens', 200_000);
+const GOOGLE_TOKENS = arg('google-tokens', 90_000);
 /** The cache-full case: entries made before its rounds (the default VERIFIED_TOKEN_CACHE_MAX_ENTRIES), hot tokens. */
 const FILL = 10_000;
 const HOT = 4;

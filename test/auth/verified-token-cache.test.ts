@@ -322,6 +322,17 @@ describe('VerifiedTokenCache', () => {
     expect(Object.isFrozen(user.claims.firebase)).toBe(true);
   });
 
+  it('freezes every level of the claims: objects in arrays, arrays in objects', async () => {
+    const verifier = cache();
+    const token = await joseToken(claims({ roles: ['a', { scope: 'b', tags: ['c'] }], nested: { list: [[1, { deep: true }]] } }), key);
+    const user = await verifier.verify(token);
+    const roles = user.claims.roles as [string, { scope: string; tags: string[] }];
+    const nested = user.claims.nested as { list: [[number, { deep: boolean }]] };
+    for (const value of [roles, roles[1], roles[1].tags, nested, nested.list, nested.list[0], nested.list[0][1]]) {
+      expect(Object.isFrozen(value)).toBe(true);
+    }
+  });
+
   it('maxEntries 0 disables it: every call is verified', async () => {
     const verifier = cache(0);
     const token = await joseToken(claims(), key);

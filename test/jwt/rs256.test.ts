@@ -37,6 +37,15 @@ describe('RS256 signature checks on and off the event loop', () => {
     expect(await Promise.all(cases.map(([i, s, k]) => verifyRs256OffThread(i, s, k)))).toEqual(expected);
   });
 
+  it('inputs of every length in a row, shorter after longer and past the scratch buffer, each checked over its own bytes', () => {
+    const inputs = [12_000, 900, 16 * 1024 + 10, 12_000, 40].map((n, i) => `${'eyJ'.repeat(n)}`.slice(0, n - 1) + String(i));
+    const signatures = inputs.map((i) => cryptoSign('sha256', Buffer.from(i), key.privateKey));
+    expect(inputs.map((i, n) => verifyRs256(i, signatures[n] as Buffer, key.publicKey))).toEqual([true, true, true, true, true]);
+    // Each signature against the input checked just before it (the scratch still holding those bytes, or longer ones).
+    expect(inputs.map((i, n) => verifyRs256(i, signatures[(n + 1) % inputs.length] as Buffer, key.publicKey))).toEqual([false, false, false, false, false]);
+    expect(verifyRs256(inputs[1] as string, signatures[1] as Buffer, key.publicKey)).toBe(true);
+  });
+
   it('one token after another with no requests arriving (a script, a batch): every check stays on the loop', async () => {
     const scheduler = new Rs256Scheduler();
     await nextTurn();
