@@ -2,7 +2,7 @@
  * In-process micro benchmarks: verification and signing, firebridge next to its peers (raw
  * node:crypto, jose, firebase-admin 13) on the same tokens in the same run. Prints ratios. Each
  * figure is the median of --samples interleaved samples (the cases of a table take turns).
- *   node --import tsx bench/micro.ts [--ms 1000] [--samples 5] [--users 30000]
+ *   node --import tsx bench/micro.ts [--ms 1000] [--samples 5] [--size-samples 9] [--users 30000]
  */
 import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { getAuth } from 'firebase-admin/auth';
@@ -28,6 +28,8 @@ const MS = arg('ms', 1000);
 const USERS = arg('users', 30_000);
 const SAMPLES = arg('samples', 5);
 const POOL = 12_000;
+/** Samples of the token-size case (of 4 × --ms each, interleaved). */
+const SIZE_SAMPLES = arg('size-samples', 9);
 
 async function main(): Promise<void> {
   const fake = await FakeGoogle.start('bench-project-1');
@@ -136,18 +138,22 @@ async function main(): Promise<void> {
         return largeCache.verify(large[i % SIZE_POOL]!);
       },
       rawLarge: (i) => rawVerifyToken(large[i % SIZE_POOL]!),
+      joseSmall: (i) => jwtVerify(small[i % SIZE_POOL]!, publicKey, { algorithms: ['RS256'] }),
+      joseLarge: (i) => jwtVerify(large[i % SIZE_POOL]!, publicKey, { algorithms: ['RS256'] }),
     },
-    MS,
-    SAMPLES,
+    // A ratio of four figures: longer and more samples than the other tables (5 of 200 ms swung it by ±0.07).
+    4 * MS,
+    SIZE_SAMPLES,
   );
   const us = (r: { perSecond: number }) => 1e6 / r.perSecond;
   const smallRatio = sz.serverSmall!.perSecond / sz.rawSmall!.perSecond;
   const largeRatio = sz.serverLarge!.perSecond / sz.rawLarge!.perSecond;
 
-  printRows(`Cache hits, token size (medians of ${SAMPLES} interleaved samples)`, [
+  printRows(`Cache hits (medians of ${SAMPLES} interleaved samples), token size (medians of ${SIZE_SAMPLES})`, [
     { case: 'cache hit (peek, a fresh copy of the token string), cache full (10,000 entries), 4 hot tokens vs 1 entry', figure: `${fmt(hits.full!.perSecond)}/s`, peer: `${fmt(hits.one!.perSecond)}/s`, ratio: hits.full!.perSecond / hits.one!.perSecond, target: '≥0.8×', pass: hits.full!.perSecond / hits.one!.perSecond >= 0.8 },
     { case: `server path (all misses) vs raw crypto.verify, ${sizes.small}-character tokens`, figure: `${fmt(sz.serverSmall!.perSecond)}/s (${us(sz.serverSmall!).toFixed(1)} µs)`, peer: `${fmt(sz.rawSmall!.perSecond)}/s (${us(sz.rawSmall!).toFixed(1)} µs)`, ratio: smallRatio },
     { case: `same, ${sizes.large}-character tokens`, figure: `${fmt(sz.serverLarge!.perSecond)}/s (${us(sz.serverLarge!).toFixed(1)} µs)`, peer: `${fmt(sz.rawLarge!.perSecond)}/s (${us(sz.rawLarge!).toFixed(1)} µs)`, ratio: largeRatio },
+    { case: `(peer) jose jwtVerify vs raw crypto.verify, ${sizes.small} → ${sizes.large} characters: its ratio at the large size vs at the small (it parses the claims too)`, figure: (sz.joseLarge!.perSecond / sz.rawLarge!.perSecond).toFixed(2), peer: (sz.joseSmall!.perSecond / sz.rawSmall!.perSecond).toFixed(2), ratio: (sz.joseLarge!.perSecond / sz.rawLarge!.perSecond) / (sz.joseSmall!.perSecond / sz.rawSmall!.perSecond) },
     { case: `token size ${sizes.small} → ${sizes.large}: server path's ratio to raw at the large size vs at the small (1 = the server path grows exactly as raw verify; growth in µs: server +${(us(sz.serverLarge!) - us(sz.serverSmall!)).toFixed(1)}, raw +${(us(sz.rawLarge!) - us(sz.rawSmall!)).toFixed(1)})`, figure: largeRatio.toFixed(2), peer: smallRatio.toFixed(2), ratio: largeRatio / smallRatio, target: '≥0.9×', pass: largeRatio / smallRatio >= 0.9 },
   ]);
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
 const steps: Array<{ name: string; args: string[] }> = [
-  { name: 'micro', args: ['--import', 'tsx', 'bench/micro.ts'] },
+  { name: 'micro', args: ['--expose-gc', '--import', 'tsx', 'bench/micro.ts'] },
   { name: 'store', args: ['--import', 'tsx', 'bench/store-expiry.ts'] },
   { name: 'middleware', args: ['--import', 'tsx', 'bench/middleware.ts'] },
   { name: 'memory', args: ['--expose-gc', '--import', 'tsx', 'bench/cache-memory.ts', '--uses', '1'] },
