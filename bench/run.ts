@@ -1,7 +1,7 @@
 /**
  * npm run bench: every benchmark, one after the other, each in its own process (so none disturbs
  * another's heap or JIT), printing figure, peer figure from the same run, and ratio.
- *   npm run bench                 everything (about 5 to 6 minutes on 2 idle cores; http needs wrk)
+ *   npm run bench                 everything (about 18 minutes on 2 cores; http needs wrk)
  *   npm run bench -- micro http   a subset: micro, store, middleware, memory, http, metrics
  */
 import { spawnSync } from 'node:child_process';
