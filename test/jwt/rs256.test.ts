@@ -31,8 +31,12 @@ describe('RS256 signature checks on and off the event loop', () => {
       [input, Buffer.alloc(0), key.publicKey],
       [input, signature.subarray(1), key.publicKey],
       [input, signature, ec],
+      // The same low bytes (U+0165 ends in 0x65, 'e'): another string, not the signed one.
+      [`\u0165${input.slice(1)}`, signature, key.publicKey],
+      // Non-ASCII input is read as UTF-8, its real bytes: signed so, it verifies.
+      ['h\u00e9llo.w\u00f6rld', cryptoSign('sha256', Buffer.from('h\u00e9llo.w\u00f6rld', 'utf8'), key.privateKey), key.publicKey],
     ];
-    const expected = [true, false, false, false, false, false, false];
+    const expected = [true, false, false, false, false, false, false, false, true];
     expect(cases.map(([i, s, k]) => verifyRs256(i, s, k))).toEqual(expected);
     expect(await Promise.all(cases.map(([i, s, k]) => verifyRs256OffThread(i, s, k)))).toEqual(expected);
   });
