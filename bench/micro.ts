@@ -2,7 +2,8 @@
  * In-process micro benchmarks: verification and signing, firebridge next to its peers (raw
  * node:crypto, jose, firebase-admin 13) on the same tokens in the same run. Prints ratios. Each
  * figure is the median of --samples interleaved samples (the cases of a table take turns).
- *   node --import tsx bench/micro.ts [--ms 1000] [--samples 5] [--size-samples 9] [--users 30000]
+ *   node --expose-gc --import tsx bench/micro.ts [--ms 1000] [--samples 5] [--size-samples 9] [--users 30000]
+ * (--expose-gc: a full GC before every interleaved sample, as npm run bench runs it; without it, none)
  */
 import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { getAuth } from 'firebase-admin/auth';
