@@ -29,9 +29,10 @@ async function main(): Promise<void> {
   };
   await time('verify a Google ID token', (t) => googleVerifier.verify(t), 0);
   await time('mint a custom token (async sign)', (_t, i) => minter.mint(`google:${i}`, { email: 'a@example.com' }), 0);
-  const verified = await Promise.all(tokens.slice(COUNT, COUNT + 8).map((t) => googleVerifier.verify(t)));
+  // Tokens 0..COUNT were only verified so far (the whole exchange below takes the next COUNT): none is marked yet.
+  const { exp } = await googleVerifier.verify(tokens[0] as string);
   const replay = new ReplayGuard(bridge.deps.store, Date.now, 60);
-  await time('mark a token in the replay guard (memory store)', (t) => replay.claim(`${t}x`, (verified[0] as { exp: number }).exp, Math.floor(Date.now() / 1000)), 0);
+  await time('mark a token in the replay guard (memory store)', (t) => replay.claim(t, exp, Math.floor(Date.now() / 1000)), 0);
   await time('record an audit line (queued; written in batches)', (_t, i) => bridge.deps.audit.record({ event: 'token.exchange', outcome: 'ok', uid: `google:${i}`, email: 'a@example.com', ip: '127.0.0.1', linkRequested: false }), 0);
   await time('the whole exchange (verify..mint, audit)', (t) => exchange.exchange(t, undefined, { clientIp: '127.0.0.1' }), COUNT);
   await bridge.deps.audit.flush();

@@ -3,6 +3,11 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i += 1) VALUE[ALPHABET.charCodeAt(i)] = i;
 
+/** Whether a string is ASCII: its UTF-8 length is its length (then its latin1 bytes are its UTF-8 bytes). */
+export function isAscii(text: string): boolean {
+  return Buffer.byteLength(text, 'utf8') === text.length;
+}
+
 /**
  * Whether `decoded` bytes are all a segment can mean, and the segment is their one spelling: what Node's lenient
  * decoder leaves unchecked. Node's decoder takes base64's `+` and `/` (refused here), skips or stops at every other
@@ -19,7 +24,7 @@ function canonical(segment: string, decoded: number): boolean {
     const value = VALUE[segment.charCodeAt(length - 1) & 0x7f] as number;
     if (value < 0 || (value & (rest === 2 ? 0x0f : 0x03)) !== 0) return false;
   }
-  return segment.indexOf('+') === -1 && segment.indexOf('/') === -1 && Buffer.byteLength(segment, 'utf8') === length;
+  return segment.indexOf('+') === -1 && segment.indexOf('/') === -1 && isAscii(segment);
 }
 
 /**

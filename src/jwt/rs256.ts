@@ -1,4 +1,5 @@
 import { type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { isAscii } from './base64url';
 import { MAX_TOKEN_LENGTH } from './decode';
 
 /** The one algorithm the bridge accepts and produces. Never taken from the token. */
@@ -7,23 +8,15 @@ export const RS256 = 'RS256';
 /** Where a check on the calling thread reads the signing input's bytes: held only for one synchronous verify. */
 const SIGNING_INPUT_SCRATCH = Buffer.alloc(MAX_TOKEN_LENGTH);
 
-/** Whether a string is ASCII (its UTF-8 length is its length): then its latin1 bytes are its UTF-8 bytes. */
-function isAscii(text: string): boolean {
-  return Buffer.byteLength(text, 'utf8') === text.length;
-}
-
-/** The signing input's UTF-8 bytes, in a new Buffer (for a check that leaves the calling thread). */
-function signingInputCopy(signingInput: string): Buffer {
-  return Buffer.from(signingInput, isAscii(signingInput) ? 'latin1' : 'utf8');
-}
-
 /**
- * The signing input's UTF-8 bytes in the scratch buffer, or a copy when it is longer or not ASCII. At 12,000
- * characters: the ASCII test 1.9 µs and the write 0.17 µs, against 7.4 µs for Buffer.from(text) (UTF-8).
+ * The signing input's UTF-8 bytes: written as latin1 when it is ASCII (the same bytes), into `scratch` when one is
+ * given and it fits (a check on the calling thread, done with them before it returns), else in a new Buffer. At
+ * 12,000 characters: the ASCII test 1.9 µs and the write 0.17 µs, against 7.4 µs for Buffer.from(text) (UTF-8).
  */
-function signingInputBytes(signingInput: string): Buffer {
-  if (signingInput.length > SIGNING_INPUT_SCRATCH.length || !isAscii(signingInput)) return Buffer.from(signingInput, 'utf8');
-  return SIGNING_INPUT_SCRATCH.subarray(0, SIGNING_INPUT_SCRATCH.write(signingInput, 0, 'latin1'));
+function signingInputBytes(signingInput: string, scratch?: Buffer): Buffer {
+  if (!isAscii(signingInput)) return Buffer.from(signingInput, 'utf8');
+  if (scratch !== undefined && signingInput.length <= scratch.length) return scratch.subarray(0, scratch.write(signingInput, 0, 'latin1'));
+  return Buffer.from(signingInput, 'latin1');
 }
 
 /**
@@ -38,7 +31,7 @@ function signingInputBytes(signingInput: string): Buffer {
  */
 export function verifyRs256(signingInput: string, signature: Buffer, key: KeyObject): boolean {
   try {
-    return cryptoVerify('sha256', signingInputBytes(signingInput), key, signature);
+    return cryptoVerify('sha256', signingInputBytes(signingInput, SIGNING_INPUT_SCRATCH), key, signature);
   } catch {
     return false;
   }
@@ -52,7 +45,7 @@ export function verifyRs256(signingInput: string, signature: Buffer, key: KeyObj
 export function verifyRs256OffThread(signingInput: string, signature: Buffer, key: KeyObject): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     try {
-      cryptoVerify('sha256', signingInputCopy(signingInput), key, signature, (err, ok) => resolve(err === null && ok === true));
+      cryptoVerify('sha256', signingInputBytes(signingInput), key, signature, (err, ok) => resolve(err === null && ok === true));
     } catch {
       resolve(false);
     }
